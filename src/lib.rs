@@ -1,1 +1,9 @@
+//! irsa-check: verify IAM Roles for Service Accounts (IRSA) of a Camunda 8 Helm
+//! deployment on Amazon EKS.
+//!
+//! The run has three stages: gather (all I/O), judge (pure functions from facts to
+//! findings) and report.
 
+pub mod code;
+pub mod facts;
+pub mod finding;

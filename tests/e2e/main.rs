@@ -1,0 +1,7 @@
+//! End-to-end tests: the built `irsa-check` binary against a fake Kubernetes API
+//! server (real HTTP and JSON on loopback) and `moto_server` (the AWS emulator),
+//! reached through the real kube and AWS SDK clients.
+//!
+//! One test crate on purpose: the kube and AWS SDK dependency graph is linked once.
+
+mod support;

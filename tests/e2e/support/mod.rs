@@ -1,0 +1,3 @@
+//! Test support: fake worlds that speak the real protocols.
+
+pub mod spec;
