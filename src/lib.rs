@@ -4,6 +4,9 @@
 //! The run has three stages: gather (all I/O), judge (pure functions from facts to
 //! findings) and report.
 
+pub mod chart;
+pub mod cli;
 pub mod code;
 pub mod facts;
 pub mod finding;
+pub mod report;
