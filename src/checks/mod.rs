@@ -1,5 +1,6 @@
 //! The judges: pure functions from facts to findings, one module per catalogue section.
 
+pub mod aurora;
 pub mod components;
 pub mod opensearch;
 pub mod preflight;
