@@ -7,8 +7,10 @@
 pub mod chart;
 pub mod checks;
 pub mod cli;
+pub mod cluster;
 pub mod code;
 pub mod facts;
 pub mod finding;
+pub mod log;
 pub mod report;
 pub mod values;

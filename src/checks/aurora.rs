@@ -1115,7 +1115,10 @@ mod tests {
             Generation::V8_10,
             &Values::new(hub, d810),
         );
-        assert!(f.iter().all(|f| matches!(f.level, Level::Ok | Level::Info)), "{f:?}");
+        assert!(
+            f.iter().all(|f| matches!(f.level, Level::Ok | Level::Info)),
+            "{f:?}"
+        );
         let t = t.unwrap();
         assert_eq!(
             (t.host.as_deref(), t.db_user.as_deref()),
