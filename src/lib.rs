@@ -4,6 +4,7 @@
 //! The run has three stages: gather (all I/O), judge (pure functions from facts to
 //! findings) and report.
 
+pub mod aws;
 pub mod chart;
 pub mod checks;
 pub mod cli;
