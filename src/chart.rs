@@ -140,6 +140,90 @@ impl Generation {
     }
 }
 
+impl Generation {
+    /// The chart's default values for the keys the checks read, per generation (from
+    /// the chart's values.yaml of each Camunda minor). Used under the release's own
+    /// `chart.values` (which wins) and alone for `--values` files, so that a component the
+    /// chart leaves disabled by default is not checked as if it ran.
+    pub fn builtin_defaults(self) -> serde_json::Value {
+        use Generation::*;
+        use serde_json::json;
+        let sa = || json!({"enabled": true, "name": ""});
+        let old = self <= V8_7;
+        let mut d = json!({
+            "global": {
+                "elasticsearch": {"enabled": self <= V8_8},
+                "opensearch": {
+                    "enabled": false,
+                    "aws": {"enabled": false},
+                    "url": {"protocol": "https", "host": "", "port": 443}
+                },
+                "identity": {"keycloak": {"internal": false, "url": {}}}
+            },
+            "optimize": {"enabled": old, "serviceAccount": sa()},
+            "identity": {
+                "enabled": old,
+                "serviceAccount": sa(),
+                "externalDatabase": {
+                    "enabled": false,
+                    "host": if old { serde_json::Value::Null } else { json!("") },
+                    "port": if old { serde_json::Value::Null } else { json!(5432) },
+                    "username": if old { serde_json::Value::Null } else { json!("") }
+                },
+                "env": []
+            },
+            "webModeler": {
+                "enabled": false,
+                "serviceAccount": sa(),
+                "restapi": {"externalDatabase": {"url": ""}, "env": []}
+            },
+            "connectors": {"enabled": true, "serviceAccount": sa()}
+        });
+        let wm_db = &mut d["webModeler"]["restapi"]["externalDatabase"];
+        if self <= V8_9 {
+            wm_db["user"] = json!("");
+        }
+        if self >= V8_9 {
+            wm_db["username"] = json!("");
+        }
+        if self >= V8_7 {
+            wm_db["host"] = json!("");
+        }
+        if self <= V8_9 {
+            d["identityKeycloak"] = json!({
+                "enabled": old,
+                "nameOverride": "keycloak",
+                "image": {"repository": if self == V8_5 { "bitnamilegacy/keycloak" } else { "camunda/keycloak" }},
+                "extraEnvVars": if self <= V8_6 {
+                    json!([{"name": "KEYCLOAK_PROXY_ADDRESS_FORWARDING", "value": "{{ .Values.global.ingress.tls.enabled }}"}])
+                } else {
+                    json!([])
+                }
+            });
+            d["console"] = json!({"enabled": false, "serviceAccount": sa()});
+        }
+        if old {
+            for key in ["zeebe", "operate", "tasklist"] {
+                d[key] = json!({"enabled": true, "serviceAccount": sa()});
+            }
+            d["zeebeGateway"] = json!({"serviceAccount": sa()});
+        } else {
+            d["orchestration"] = json!({"enabled": true, "serviceAccount": sa()});
+        }
+        if self >= V8_9 {
+            d["optimize"]["database"] = json!({"opensearch": {"enabled": false, "aws": {"enabled": false}, "url": {"host": ""}}});
+            d["orchestration"]["data"] = json!({"secondaryStorage": {"type": "", "opensearch": {"aws": {"enabled": false}, "url": ""}}});
+        }
+        if self >= V8_10 {
+            d["camundaHub"] = json!({"enabled": false, "restapi": {"externalDatabase": {}}, "serviceAccount": {}});
+            d["global"]["topology"] = json!({"mode": "combined"});
+            d["global"]["identity"]["keycloak"]["url"] =
+                json!({"protocol": "", "host": "", "port": ""});
+        }
+        d
+    }
+}
+
 impl fmt::Display for Generation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -417,6 +501,45 @@ mod tests {
                 assert!(c.exists_in(*g), "{c} in {g}");
             }
         }
+    }
+
+    #[test]
+    fn builtin_defaults_follow_the_chart_generations() {
+        let d = Generation::V8_8.builtin_defaults();
+        assert_eq!(d["optimize"]["enabled"], false);
+        assert_eq!(d["orchestration"]["enabled"], true);
+        assert_eq!(
+            d["identityKeycloak"]["image"]["repository"],
+            "camunda/keycloak"
+        );
+        assert!(d.get("zeebe").is_none());
+        let d = Generation::V8_7.builtin_defaults();
+        assert_eq!(d["identity"]["enabled"], true);
+        assert!(d["identity"]["externalDatabase"]["port"].is_null());
+        assert!(
+            d["webModeler"]["restapi"]["externalDatabase"]
+                .get("username")
+                .is_none()
+        );
+        let d = Generation::V8_9.builtin_defaults();
+        assert_eq!(d["global"]["elasticsearch"]["enabled"], false);
+        assert_eq!(d["webModeler"]["restapi"]["externalDatabase"]["user"], "");
+        assert_eq!(
+            d["webModeler"]["restapi"]["externalDatabase"]["username"],
+            ""
+        );
+        let d = Generation::V8_10.builtin_defaults();
+        assert!(d.get("identityKeycloak").is_none());
+        assert!(
+            d["webModeler"]["restapi"]["externalDatabase"]
+                .get("user")
+                .is_none()
+        );
+        assert!(d.get("camundaHub").is_some());
+        assert_eq!(
+            Generation::V8_5.builtin_defaults()["identityKeycloak"]["image"]["repository"],
+            "bitnamilegacy/keycloak"
+        );
     }
 
     #[test]
