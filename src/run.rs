@@ -1,0 +1,235 @@
+//! One run: gather the facts (all I/O, concurrent where independent), judge them (pure
+//! functions), and hand the findings, in catalogue order, to the reporter.
+
+use crate::chart::{Component, Generation};
+use crate::checks::aurora::{self, DatabaseTarget};
+use crate::checks::components::{self, Plan, Selection};
+use crate::checks::opensearch::{self, OpenSearchEndpoint};
+use crate::checks::preflight::{self, KeycloakMode};
+use crate::cli::Args;
+use crate::code::Code;
+use crate::finding::{Finding, Level};
+use crate::report::RunInfo;
+use crate::values::Values;
+use crate::values::files::read_values_files;
+
+/// The findings of a run, in catalogue order, and what the run was about.
+pub struct Outcome {
+    pub info: RunInfo,
+    pub findings: Vec<Finding>,
+}
+
+/// Where the values come from, once known.
+pub struct ValuesSource {
+    pub values: Values,
+    pub generation: Generation,
+    /// The release name, when known (from the release, or `--release`).
+    pub release: Option<String>,
+    /// The chart version as the release or the user gave it.
+    pub chart_version: String,
+}
+
+/// Everything the values tell, judged (sections 1, 3, and the values parts of 4–6).
+pub struct ValuesVerdict {
+    pub keycloak: KeycloakMode,
+    pub plan: Plan,
+    /// Findings of section 1 (chart version, Keycloak mode) and 3.
+    pub preamble: Vec<Finding>,
+    /// Section 4, values part: settings (51) and endpoints (61).
+    pub opensearch_findings: Vec<Finding>,
+    pub opensearch_endpoints: Vec<OpenSearchEndpoint>,
+    /// Section 5, values part, per PostgreSQL component.
+    pub databases: Vec<(Component, Vec<Finding>, Option<DatabaseTarget>)>,
+}
+
+/// Judge the values alone (no I/O).
+pub fn judge_values(source: &ValuesSource, selection: &Selection) -> ValuesVerdict {
+    let mut preamble = vec![preflight::judge_chart_version(&source.chart_version, source.generation)];
+    let (keycloak, keycloak_finding) = preflight::keycloak_mode(&source.values, source.generation);
+    preamble.push(keycloak_finding);
+    let plan = components::plan(
+        source.generation,
+        &source.values,
+        source.release.as_deref(),
+        selection,
+        keycloak,
+    );
+    preamble.extend(plan.findings.iter().cloned());
+    let os_components: Vec<Component> = plan.opensearch.iter().map(|p| p.component).collect();
+    let (opensearch_findings, opensearch_endpoints) =
+        opensearch::judge_values(source.generation, &source.values, &os_components);
+    let databases = plan
+        .postgres
+        .iter()
+        .map(|p| {
+            let (f, target) = aurora::judge_component_values(p.component, source.generation, &source.values);
+            (p.component, f, target)
+        })
+        .collect();
+    ValuesVerdict {
+        keycloak,
+        plan,
+        preamble,
+        opensearch_findings,
+        opensearch_endpoints,
+        databases,
+    }
+}
+
+/// The selection of components from the command line.
+pub fn selection(args: &Args) -> Selection {
+    Selection {
+        postgres: args.postgres.clone().map(|l| l.0),
+        opensearch: args.opensearch.clone().map(|l| l.0),
+        exclude: args.exclude.clone().map(|l| l.0).unwrap_or_default(),
+    }
+}
+
+/// `--values` files as the values source (user values over the chart model's defaults).
+pub fn values_from_files(args: &Args) -> Result<ValuesSource, Finding> {
+    let Some(chart) = &args.chart_version else {
+        return Err(Finding::fail(Code::ReleaseValues, "--values needs --chart-version to pick the chart's rules."));
+    };
+    let user = read_values_files(&args.values).map_err(|e| {
+        Finding::fail(Code::ReleaseValues, format!("Cannot read the values: {e}"))
+    })?;
+    Ok(ValuesSource {
+        values: Values::new(user, chart.generation.builtin_defaults()),
+        generation: chart.generation,
+        release: args.release.clone(),
+        chart_version: chart.text.clone(),
+    })
+}
+
+/// The values-only run (`--offline`): sections 1, 3, and the values parts of 4, 5 and 6.
+pub fn offline(args: &Args) -> Outcome {
+    let mut findings = Vec::new();
+    let mut info = RunInfo {
+        namespace: args.namespace.clone(),
+        release: args.release.clone(),
+        chart: None,
+        mode: "offline".into(),
+    };
+    match values_from_files(args) {
+        Err(f) => findings.push(f),
+        Ok(source) => {
+            info.chart = Some(format!("camunda-platform {} ({})", source.chart_version, source.generation.label()));
+            findings.push(Finding::info(
+                Code::ReleaseValues,
+                format!(
+                    "Checking the values of {} file(s) offline: no cluster and no AWS calls.",
+                    args.values.len()
+                ),
+            ));
+            let verdict = judge_values(&source, &selection(args));
+            findings.extend(values_only_findings(&verdict));
+        }
+    }
+    Outcome { info, findings }
+}
+
+/// Sections 1 (rest), 3, 4, 5 and 6 as far as the values alone can tell, in catalogue order.
+pub fn values_only_findings(verdict: &ValuesVerdict) -> Vec<Finding> {
+    let mut out = verdict.preamble.clone();
+    out.extend(verdict.opensearch_findings.iter().cloned());
+    for (_, findings, target) in &verdict.databases {
+        out.extend(findings.iter().cloned());
+        if let Some(target) = target {
+            out.extend(aurora::judge_endpoint(target).0);
+        }
+    }
+    for planned in verdict.plan.all() {
+        out.extend(components::judge_service_account(planned));
+    }
+    out
+}
+
+/// Findings after a fatal one are not judged: the run stops there.
+pub fn is_fatal(finding: &Finding) -> bool {
+    finding.level == Level::Fail && matches!(finding.code, Code::AwsCredentials | Code::AwsCluster)
+}
+
+/// The run against a cluster (and AWS): every section of the catalogue.
+pub async fn online(args: &Args) -> Outcome {
+    let namespace = args.namespace.clone().unwrap_or_default();
+    let mut info = RunInfo {
+        namespace: Some(namespace.clone()),
+        release: args.release.clone(),
+        chart: None,
+        mode: if args.no_spawn { "no-spawn".into() } else { "full".into() },
+    };
+    let mut findings = Vec::new();
+
+    // Connect. A cluster that cannot be reached leaves nothing to judge but the values
+    // files, if any were given.
+    let target = match crate::cluster::connect::connect(args.kubeconfig.as_deref(), args.context.as_deref()).await {
+        Ok(t) => t,
+        Err(e) => {
+            findings.push(Finding::fail(
+                Code::ControlPlaneUrl,
+                format!("Unable to retrieve the Kubernetes control plane URL: {e:#}"),
+            ));
+            if !args.values.is_empty() {
+                let offline = offline(args);
+                findings.extend(offline.findings);
+            }
+            return Outcome { info, findings };
+        }
+    };
+    let region_hint = args
+        .region
+        .clone()
+        .or_else(|| target.exec_region.clone())
+        .or_else(|| crate::cluster::connect::region_from_server_url(&target.server_url));
+    let profile = args.profile.clone().or_else(|| target.exec_profile.clone());
+    let sdk = crate::aws::load(profile.as_deref(), region_hint.as_deref()).await;
+
+    // Section 1: who we are, where we are, what is deployed.
+    let (caller, nodes, release) = tokio::join!(
+        crate::aws::sts::caller_identity(&sdk),
+        crate::cluster::nodes::gather(&target.client),
+        crate::cluster::release::gather(&target.client, &namespace),
+    );
+    findings.push(crate::aws::sts::judge(&caller));
+    if is_fatal(findings.last().expect("just pushed")) {
+        return Outcome { info, findings };
+    }
+    let (_, node_finding) = crate::cluster::nodes::judge(&nodes);
+    let fatal = is_fatal(&node_finding);
+    findings.push(node_finding);
+    if fatal {
+        return Outcome { info, findings };
+    }
+
+    let source = if args.values.is_empty() {
+        let (release_findings, source) = crate::cluster::release::judge(release, args);
+        findings.extend(release_findings);
+        source
+    } else {
+        findings.push(Finding::info(
+            Code::HelmRelease,
+            "Values come from --values files (installs without a Helm release, such as helm template or Argo CD): the release Secret is not read.",
+        ));
+        match values_from_files(args) {
+            Ok(s) => Some(s),
+            Err(f) => {
+                findings.push(f);
+                None
+            }
+        }
+    };
+    let Some(source) = source else {
+        findings.push(Finding::skip(
+            Code::ReleaseValues,
+            "every check that reads the Helm values: the values could not be read.",
+        ));
+        return Outcome { info, findings };
+    };
+    info.release = source.release.clone();
+    info.chart = Some(format!("camunda-platform {} ({})", source.chart_version, source.generation.label()));
+    let verdict = judge_values(&source, &selection(args));
+
+    // The rest is added by the AWS and cluster sides.
+    findings.extend(values_only_findings(&verdict));
+    Outcome { info, findings }
+}
