@@ -14,4 +14,5 @@ pub mod facts;
 pub mod finding;
 pub mod log;
 pub mod report;
+pub mod run;
 pub mod values;

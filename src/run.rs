@@ -44,7 +44,10 @@ pub struct ValuesVerdict {
 
 /// Judge the values alone (no I/O).
 pub fn judge_values(source: &ValuesSource, selection: &Selection) -> ValuesVerdict {
-    let mut preamble = vec![preflight::judge_chart_version(&source.chart_version, source.generation)];
+    let mut preamble = vec![preflight::judge_chart_version(
+        &source.chart_version,
+        source.generation,
+    )];
     let (keycloak, keycloak_finding) = preflight::keycloak_mode(&source.values, source.generation);
     preamble.push(keycloak_finding);
     let plan = components::plan(
@@ -62,7 +65,8 @@ pub fn judge_values(source: &ValuesSource, selection: &Selection) -> ValuesVerdi
         .postgres
         .iter()
         .map(|p| {
-            let (f, target) = aurora::judge_component_values(p.component, source.generation, &source.values);
+            let (f, target) =
+                aurora::judge_component_values(p.component, source.generation, &source.values);
             (p.component, f, target)
         })
         .collect();
@@ -88,11 +92,13 @@ pub fn selection(args: &Args) -> Selection {
 /// `--values` files as the values source (user values over the chart model's defaults).
 pub fn values_from_files(args: &Args) -> Result<ValuesSource, Finding> {
     let Some(chart) = &args.chart_version else {
-        return Err(Finding::fail(Code::ReleaseValues, "--values needs --chart-version to pick the chart's rules."));
+        return Err(Finding::fail(
+            Code::ReleaseValues,
+            "--values needs --chart-version to pick the chart's rules.",
+        ));
     };
-    let user = read_values_files(&args.values).map_err(|e| {
-        Finding::fail(Code::ReleaseValues, format!("Cannot read the values: {e}"))
-    })?;
+    let user = read_values_files(&args.values)
+        .map_err(|e| Finding::fail(Code::ReleaseValues, format!("Cannot read the values: {e}")))?;
     Ok(ValuesSource {
         values: Values::new(user, chart.generation.builtin_defaults()),
         generation: chart.generation,
@@ -113,7 +119,11 @@ pub fn offline(args: &Args) -> Outcome {
     match values_from_files(args) {
         Err(f) => findings.push(f),
         Ok(source) => {
-            info.chart = Some(format!("camunda-platform {} ({})", source.chart_version, source.generation.label()));
+            info.chart = Some(format!(
+                "camunda-platform {} ({})",
+                source.chart_version,
+                source.generation.label()
+            ));
             findings.push(Finding::info(
                 Code::ReleaseValues,
                 format!(
@@ -156,26 +166,33 @@ pub async fn online(args: &Args) -> Outcome {
         namespace: Some(namespace.clone()),
         release: args.release.clone(),
         chart: None,
-        mode: if args.no_spawn { "no-spawn".into() } else { "full".into() },
+        mode: if args.no_spawn {
+            "no-spawn".into()
+        } else {
+            "full".into()
+        },
     };
     let mut findings = Vec::new();
 
     // Connect. A cluster that cannot be reached leaves nothing to judge but the values
     // files, if any were given.
-    let target = match crate::cluster::connect::connect(args.kubeconfig.as_deref(), args.context.as_deref()).await {
-        Ok(t) => t,
-        Err(e) => {
-            findings.push(Finding::fail(
-                Code::ControlPlaneUrl,
-                format!("Unable to retrieve the Kubernetes control plane URL: {e:#}"),
-            ));
-            if !args.values.is_empty() {
-                let offline = offline(args);
-                findings.extend(offline.findings);
+    let target =
+        match crate::cluster::connect::connect(args.kubeconfig.as_deref(), args.context.as_deref())
+            .await
+        {
+            Ok(t) => t,
+            Err(e) => {
+                findings.push(Finding::fail(
+                    Code::ControlPlaneUrl,
+                    format!("Unable to retrieve the Kubernetes control plane URL: {e:#}"),
+                ));
+                if !args.values.is_empty() {
+                    let offline = offline(args);
+                    findings.extend(offline.findings);
+                }
+                return Outcome { info, findings };
             }
-            return Outcome { info, findings };
-        }
-    };
+        };
     let region_hint = args
         .region
         .clone()
@@ -190,8 +207,10 @@ pub async fn online(args: &Args) -> Outcome {
         crate::cluster::nodes::gather(&target.client),
         crate::cluster::release::gather(&target.client, &namespace),
     );
-    findings.push(crate::aws::sts::judge(&caller));
-    if is_fatal(findings.last().expect("just pushed")) {
+    let credentials = crate::aws::sts::judge(&caller);
+    let fatal = is_fatal(&credentials);
+    findings.push(credentials);
+    if fatal {
         return Outcome { info, findings };
     }
     let (_, node_finding) = crate::cluster::nodes::judge(&nodes);
@@ -226,7 +245,11 @@ pub async fn online(args: &Args) -> Outcome {
         return Outcome { info, findings };
     };
     info.release = source.release.clone();
-    info.chart = Some(format!("camunda-platform {} ({})", source.chart_version, source.generation.label()));
+    info.chart = Some(format!(
+        "camunda-platform {} ({})",
+        source.chart_version,
+        source.generation.label()
+    ));
     let verdict = judge_values(&source, &selection(args));
 
     // The rest is added by the AWS and cluster sides.

@@ -12,12 +12,16 @@ const OLDEST_TESTED_CHART_MAJOR: u64 = 11;
 
 /// WARN when the chart's major version is below 11; INFO with the generation otherwise.
 pub fn judge_chart_version(chart_version: &str, generation: Generation) -> Finding {
-    let major = chart_version
-        .trim()
-        .split(['.', '-'])
-        .next()
-        .and_then(|m| m.parse::<u64>().ok())
-        .unwrap_or(generation.chart_major());
+    // `--chart-version 8.8` names the Camunda minor, not the chart.
+    let text = chart_version.trim();
+    let major = if text.starts_with("8.") || text.starts_with("v8.") {
+        generation.chart_major()
+    } else {
+        text.split(['.', '-'])
+            .next()
+            .and_then(|m| m.parse::<u64>().ok())
+            .unwrap_or(generation.chart_major())
+    };
     if major < OLDEST_TESTED_CHART_MAJOR {
         Finding::warn(
             Code::ChartVersion,

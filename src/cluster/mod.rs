@@ -2,6 +2,7 @@
 
 pub mod connect;
 pub mod nodes;
+pub mod release;
 
 use crate::facts::ApiError;
 
