@@ -13,6 +13,87 @@ use crate::report::RunInfo;
 use crate::values::Values;
 use crate::values::files::read_values_files;
 
+pub mod aws_side;
+pub mod cluster_side;
+
+use crate::chart::Category;
+use crate::checks::aurora::AuroraEndpoint;
+use crate::checks::opensearch::DomainRef;
+
+/// What the values say each probe and AWS lookup is about.
+#[derive(Clone, Debug, Default)]
+pub struct Targets {
+    /// The Aurora endpoint of each PostgreSQL component (when its host parses).
+    pub databases: Vec<DatabaseEndpoint>,
+    /// The distinct OpenSearch endpoints and the domain each names.
+    pub opensearch: Vec<OpenSearchTarget>,
+    /// Host and port of an external Keycloak (code 86), when Keycloak is external.
+    pub external_keycloak: Option<(String, u16)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseEndpoint {
+    pub component: Component,
+    pub target: DatabaseTarget,
+    pub endpoint: Option<AuroraEndpoint>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OpenSearchTarget {
+    pub endpoint: OpenSearchEndpoint,
+    pub domain: DomainRef,
+}
+
+impl Targets {
+    pub fn of(verdict: &ValuesVerdict, values: &Values) -> Targets {
+        let databases = verdict
+            .databases
+            .iter()
+            .filter_map(|(component, _, target)| {
+                let target = target.clone()?;
+                let endpoint = aurora::judge_endpoint(&target).1;
+                Some(DatabaseEndpoint {
+                    component: *component,
+                    target,
+                    endpoint,
+                })
+            })
+            .collect();
+        let opensearch = verdict
+            .opensearch_endpoints
+            .iter()
+            .map(|e| OpenSearchTarget {
+                endpoint: e.clone(),
+                domain: opensearch::parse_domain_host(&e.host),
+            })
+            .collect();
+        let external_keycloak = if verdict.plan.external_keycloak {
+            aurora::judge_external_keycloak(values, None, "").1
+        } else {
+            None
+        };
+        Targets {
+            databases,
+            opensearch,
+            external_keycloak,
+        }
+    }
+}
+
+/// One planned component's IRSA wiring as the cluster shows it: the live service
+/// account and the role its annotation names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IrsaSubject {
+    pub component: Component,
+    pub category: Category,
+    /// The service account the component's pods run as.
+    pub service_account: String,
+    /// `eks.amazonaws.com/role-arn`, when set and non-empty.
+    pub role_arn: Option<String>,
+    /// The token audience: `eks.amazonaws.com/audience`, else `sts.amazonaws.com`.
+    pub audience: String,
+}
+
 /// The findings of a run, in catalogue order, and what the run was about.
 pub struct Outcome {
     pub info: RunInfo,
@@ -33,8 +114,8 @@ pub struct ValuesSource {
 pub struct ValuesVerdict {
     pub keycloak: KeycloakMode,
     pub plan: Plan,
-    /// Findings of section 1 (chart version, Keycloak mode) and 3.
-    pub preamble: Vec<Finding>,
+    /// Section 1 findings judged from the values (chart version, Keycloak mode).
+    pub section_1: Vec<Finding>,
     /// Section 4, values part: settings (51) and endpoints (61).
     pub opensearch_findings: Vec<Finding>,
     pub opensearch_endpoints: Vec<OpenSearchEndpoint>,
@@ -44,12 +125,12 @@ pub struct ValuesVerdict {
 
 /// Judge the values alone (no I/O).
 pub fn judge_values(source: &ValuesSource, selection: &Selection) -> ValuesVerdict {
-    let mut preamble = vec![preflight::judge_chart_version(
+    let mut section_1 = vec![preflight::judge_chart_version(
         &source.chart_version,
         source.generation,
     )];
     let (keycloak, keycloak_finding) = preflight::keycloak_mode(&source.values, source.generation);
-    preamble.push(keycloak_finding);
+    section_1.push(keycloak_finding);
     let plan = components::plan(
         source.generation,
         &source.values,
@@ -57,7 +138,6 @@ pub fn judge_values(source: &ValuesSource, selection: &Selection) -> ValuesVerdi
         selection,
         keycloak,
     );
-    preamble.extend(plan.findings.iter().cloned());
     let os_components: Vec<Component> = plan.opensearch.iter().map(|p| p.component).collect();
     let (opensearch_findings, opensearch_endpoints) =
         opensearch::judge_values(source.generation, &source.values, &os_components);
@@ -73,7 +153,7 @@ pub fn judge_values(source: &ValuesSource, selection: &Selection) -> ValuesVerdi
     ValuesVerdict {
         keycloak,
         plan,
-        preamble,
+        section_1,
         opensearch_findings,
         opensearch_endpoints,
         databases,
@@ -140,7 +220,8 @@ pub fn offline(args: &Args) -> Outcome {
 
 /// Sections 1 (rest), 3, 4, 5 and 6 as far as the values alone can tell, in catalogue order.
 pub fn values_only_findings(verdict: &ValuesVerdict) -> Vec<Finding> {
-    let mut out = verdict.preamble.clone();
+    let mut out = verdict.section_1.clone();
+    out.extend(verdict.plan.findings.iter().cloned());
     out.extend(verdict.opensearch_findings.iter().cloned());
     for (_, findings, target) in &verdict.databases {
         out.extend(findings.iter().cloned());
@@ -251,8 +332,100 @@ pub async fn online(args: &Args) -> Outcome {
         source.generation.label()
     ));
     let verdict = judge_values(&source, &selection(args));
+    let targets = Targets::of(&verdict, &source.values);
 
-    // The rest is added by the AWS and cluster sides.
-    findings.extend(values_only_findings(&verdict));
+    // Stage A: the AWS platform (EKS/OIDC, Aurora, OpenSearch, node groups) and the
+    // cluster's view of each component (service account, workloads, pods, dry-run).
+    let platform_query = aws_side::PlatformQuery {
+        region: region_hint.clone(),
+        cluster_name: args
+            .cluster_name
+            .clone()
+            .or_else(|| target.exec_cluster_name.clone()),
+        server_url: target.server_url.clone(),
+        caller: caller.as_ref().ok().cloned(),
+    };
+    let (platform, components) = tokio::join!(
+        aws_side::gather_platform(&sdk, &platform_query, &targets),
+        cluster_side::gather_components(&target, &namespace, &verdict, &targets, args),
+    );
+    let subjects = cluster_side::subjects(&components, &verdict.plan);
+
+    // Stage B: the IAM roles the service accounts name, and (unless -s) the probe jobs.
+    let (roles, probes) = tokio::join!(
+        aws_side::gather_roles(&sdk, &platform, &subjects),
+        cluster_side::run_probes(&target, &namespace, &subjects, &targets, args),
+    );
+
+    // Judge, in catalogue order.
+    findings.extend(verdict.section_1.iter().cloned());
+    findings.extend(aws_side::judge_eks(&platform));
+    findings.extend(verdict.plan.findings.iter().cloned());
+
+    // Section 4: OpenSearch.
+    findings.extend(verdict.opensearch_findings.iter().cloned());
+    for (i, os) in targets.opensearch.iter().enumerate() {
+        findings.extend(cluster_side::judge_reach(
+            &probes,
+            &os.endpoint.host,
+            os.endpoint.port,
+            None,
+        ));
+        findings.extend(aws_side::judge_domain(&platform, i, &subjects));
+    }
+
+    // Section 5: Aurora PostgreSQL, per component.
+    for (component, values_findings, target) in &verdict.databases {
+        findings.extend(values_findings.iter().cloned());
+        let Some(target) = target else { continue };
+        let (endpoint_findings, _) = aurora::judge_endpoint(target);
+        findings.extend(endpoint_findings);
+        findings.extend(aws_side::judge_database(&platform, *component));
+        if let (Some(host), Some(port)) = (&target.host, target.port) {
+            findings.extend(cluster_side::judge_reach(
+                &probes,
+                host,
+                port,
+                Some(*component),
+            ));
+        }
+    }
+    if let Some((host, port)) = &targets.external_keycloak {
+        findings.extend(cluster_side::judge_external_keycloak(
+            &components,
+            &source.values,
+            &namespace,
+        ));
+        findings.extend(cluster_side::judge_reach(
+            &probes,
+            host,
+            *port,
+            Some(Component::IdentityKeycloak),
+        ));
+    }
+
+    // Section 6: IRSA per service account.
+    for planned in verdict.plan.all() {
+        findings.extend(components::judge_service_account(planned));
+        let subject = subjects
+            .iter()
+            .find(|s| s.component == planned.component && s.category == planned.category);
+        findings.extend(cluster_side::judge_account(&components, planned, subject));
+        if let Some(subject) = subject {
+            findings.extend(aws_side::judge_role(
+                &platform, &roles, subject, &targets, &namespace,
+            ));
+            findings.extend(cluster_side::judge_pods(
+                &components,
+                subject,
+                &source.values,
+            ));
+            findings.extend(cluster_side::judge_identity_probe(&probes, subject));
+        }
+    }
+
+    // Section 7: node fallback.
+    findings.extend(cluster_side::judge_imds(&probes));
+    findings.extend(aws_side::judge_node_fallback(&platform, &roles, &targets));
     Outcome { info, findings }
 }
