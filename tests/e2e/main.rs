@@ -5,3 +5,5 @@
 //! One test crate on purpose: the kube and AWS SDK dependency graph is linked once.
 
 mod support;
+
+mod world_smoke;
