@@ -5,8 +5,10 @@
 //! findings) and report.
 
 pub mod chart;
+pub mod checks;
 pub mod cli;
 pub mod code;
 pub mod facts;
 pub mod finding;
+pub mod policy;
 pub mod report;
