@@ -200,7 +200,7 @@ pub fn judge_opensearch(
 pub fn judge_domain_access_policy(
     access_policy: &str,
     domain: &OpenSearchDomain,
-    roles: &[(String, String)],
+    roles: &[(&str, &str)],
 ) -> Vec<Finding> {
     let name = &domain.name;
     let document = match PolicyDocument::parse(access_policy) {
@@ -212,7 +212,7 @@ pub fn judge_domain_access_policy(
                     "The access policy of OpenSearch domain {name} is not a valid policy document: {error}"
                 ),
             )];
-            findings.extend(roles.iter().map(|(component, _)| {
+            findings.extend(roles.iter().map(|&(component, _)| {
                 Finding::skip(
                     Code::OpenSearchAccessPrincipal,
                     format!("the access policy of domain {name} could not be parsed"),
@@ -233,7 +233,7 @@ pub fn judge_domain_access_policy(
             Code::OpenSearchAccessPolicy,
             format!("The access policy of OpenSearch domain {name} has no Allow statement"),
         ));
-        findings.extend(roles.iter().map(|(component, _)| {
+        findings.extend(roles.iter().map(|&(component, _)| {
             Finding::skip(
                 Code::OpenSearchAccessPrincipal,
                 format!("the access policy of domain {name} allows nothing"),
@@ -259,10 +259,10 @@ pub fn judge_domain_access_policy(
             None => "no Principal".to_owned(),
         })
         .collect();
-    for (component, role_arn) in roles {
+    for &(component, role_arn) in roles {
         let request = Request {
             caller: Caller::Role {
-                arn: role_arn.clone(),
+                arn: role_arn.to_owned(),
             },
             action: OPENSEARCH_ACTIONS[0].to_owned(),
             resource: Some(domain.evaluated_arn()),
@@ -325,7 +325,7 @@ pub fn judge_domain_access_policy(
 /// `aurora` pairs each database component with its target.
 pub fn judge_node_role_reach(
     node_role: &RolePolicies,
-    aurora: &[(String, AuroraTarget)],
+    aurora: &[(&str, &AuroraTarget)],
     domain: Option<&OpenSearchDomain>,
 ) -> Vec<Finding> {
     let role = &node_role.role_arn;
@@ -352,7 +352,7 @@ pub fn judge_node_role_reach(
         ));
     }
     let mut checks: Vec<(Option<&str>, String, String, String, &str)> = Vec::new();
-    for (component, target) in aurora {
+    for &(component, target) in aurora {
         checks.push((
             Some(component),
             target.dbuser_arn(),
@@ -1805,11 +1805,11 @@ mod tests {
 
     #[test]
     fn domain_access_policy() {
-        let roles = vec![
-            ("orchestration".to_owned(), OS_ROLE.to_owned()),
+        let roles = [
+            ("orchestration", OS_ROLE),
             (
-                "optimize".to_owned(),
-                "arn:aws:iam::123456789012:role/other/OptimizeRole".to_owned(),
+                "optimize",
+                "arn:aws:iam::123456789012:role/other/OptimizeRole",
             ),
         ];
         // Camunda's reference: {"AWS": "*"} with es:* on the domain's paths.
@@ -1902,16 +1902,12 @@ mod tests {
             inline: Ok(vec![]),
             boundary: None,
         };
-        let aurora = vec![
-            ("identity".to_owned(), target()),
-            (
-                "webModeler".to_owned(),
-                AuroraTarget {
-                    db_user: Some("webmodeler_irsa".into()),
-                    ..target()
-                },
-            ),
-        ];
+        let identity = target();
+        let web_modeler = AuroraTarget {
+            db_user: Some("webmodeler_irsa".into()),
+            ..target()
+        };
+        let aurora = [("identity", &identity), ("webModeler", &web_modeler)];
         let findings = judge_node_role_reach(&node_role(None), &aurora, Some(&domain()));
         assert_eq!(levels(&findings), vec![(171, Pass)]);
         assert_eq!(

@@ -233,19 +233,20 @@ impl Judge<'_> {
         let mut trusted = Vec::new();
         let mut foreign_keys = Vec::new();
         for statement in s2 {
+            let own: Vec<&str> = statement
+                .federated
+                .iter()
+                .filter_map(|f| f.eks.as_ref().map(|e| e.issuer.as_str()))
+                .collect();
             for clause in &statement.subject.clauses {
-                trusted.push(clause_text(clause));
+                trusted.push(subjects_text(clause));
                 let key_issuer = clause.key.rsplit_once(':').map_or("", |(issuer, _)| issuer);
-                let own = statement
-                    .federated
-                    .iter()
-                    .filter_map(|f| f.eks.as_ref())
-                    .any(|e| e.issuer == key_issuer);
-                if !own {
+                if !own.iter().any(|o| o.eq_ignore_ascii_case(key_issuer)) {
                     foreign_keys.push(format!(
-                        "{}: the condition key {} is not that of the statement's provider",
+                        "{} puts its sub condition on the key {}, which tokens of its provider (issuer {}) do not carry",
                         label(statement),
-                        clause.key
+                        clause.key,
+                        own.join(", ")
                     ));
                 }
             }
@@ -255,11 +256,14 @@ impl Judge<'_> {
         } else {
             trusted.join("; ")
         };
-        let mut message =
-            format!("Role {role} trusts {trusts} but this component runs as {subject}");
-        if !foreign_keys.is_empty() {
-            message.push_str(&format!(" ({})", foreign_keys.join("; ")));
-        }
+        let message = if foreign_keys.is_empty() {
+            format!("Role {role} trusts {trusts} but this component runs as {subject}")
+        } else {
+            format!(
+                "Role {role} does not admit {subject}: {} (the trust lists {trusts})",
+                foreign_keys.join("; ")
+            )
+        };
         Finding::fail(Code::TrustSubject, message).hint(format!(
             "add {subject} to the StringEquals condition on {}:sub of the role's trust policy, or run the component under a service account the role trusts",
             self.query.issuer
@@ -469,15 +473,16 @@ impl Judge<'_> {
         }
     }
 
-    /// The statement Camunda's reference architecture puts in the trust policy.
+    /// The statement Camunda's reference architecture puts in the trust policy, with its
+    /// fields in the order people write them.
     fn expected_statement(&self) -> String {
-        let statement = serde_json::json!({
-            "Effect": "Allow",
-            "Principal": {"Federated": self.query.provider_arn()},
-            "Action": ASSUME_ROLE_WITH_WEB_IDENTITY,
-            "Condition": {"StringEquals": {format!("{}:sub", self.query.issuer): self.analysis.subject}},
-        });
-        format!("the trust policy needs a statement like {statement}")
+        let quoted = |text: &str| serde_json::Value::from(text).to_string();
+        format!(
+            "the trust policy needs a statement like {{\"Effect\":\"Allow\",\"Principal\":{{\"Federated\":{}}},\"Action\":\"{ASSUME_ROLE_WITH_WEB_IDENTITY}\",\"Condition\":{{\"StringEquals\":{{{}:{}}}}}}}",
+            quoted(&self.query.provider_arn()),
+            quoted(&format!("{}:sub", self.query.issuer)),
+            quoted(&self.analysis.subject),
+        )
     }
 }
 
@@ -514,6 +519,17 @@ fn clause_text(clause: &ConditionClause) -> String {
         many => format!("[{}]", many.join(", ")),
     };
     format!("{} {} = {}", clause.operator, clause.key, values)
+}
+
+/// The subjects a `sub` clause admits, as a reader of the trust policy would say it:
+/// plain values for StringEquals, the operator in front otherwise.
+fn subjects_text(clause: &ConditionClause) -> String {
+    let values = clause.values.join(", ");
+    if clause.operator.eq_ignore_ascii_case("StringEquals") {
+        values
+    } else {
+        format!("{} {values}", clause.operator)
+    }
 }
 
 fn other_keys(statement: &WebIdentityStatement) -> Vec<String> {
@@ -671,7 +687,7 @@ mod tests {
         assert_eq!(
             message(&findings, Code::TrustSubject),
             format!(
-                "Role {ROLE} trusts StringEquals {ISSUER}:sub = [system:serviceaccount:camunda:zeebe-sa, system:serviceaccount:camunda:optimize-sa] but this component runs as system:serviceaccount:camunda:orchestration-sa"
+                "Role {ROLE} trusts system:serviceaccount:camunda:zeebe-sa, system:serviceaccount:camunda:optimize-sa but this component runs as system:serviceaccount:camunda:orchestration-sa"
             )
         );
         let subject = findings
@@ -700,7 +716,7 @@ mod tests {
         )]));
         let findings = judge_trust("zeebe", ROLE, &text, &query("zeebe-sa"));
         assert_eq!(levels(&findings)[2], (123, Fail));
-        assert!(message(&findings, Code::TrustSubject).contains("= system:serviceaccount:default:zeebe-sa but this component runs as system:serviceaccount:camunda:zeebe-sa"));
+        assert!(message(&findings, Code::TrustSubject).contains("trusts system:serviceaccount:default:zeebe-sa but this component runs as system:serviceaccount:camunda:zeebe-sa"));
     }
 
     #[test]
@@ -776,6 +792,21 @@ mod tests {
             )
         );
         let hint = findings[0].hint.as_deref().unwrap();
+        assert_eq!(
+            hint,
+            format!(
+                "the trust policy needs a statement like {{\"Effect\":\"Allow\",\"Principal\":{{\"Federated\":\"{}\"}},\"Action\":\"sts:AssumeRoleWithWebIdentity\",\"Condition\":{{\"StringEquals\":{{\"{ISSUER}:sub\":\"system:serviceaccount:camunda:identity-sa\"}}}}}}",
+                provider(ACCOUNT, ISSUER)
+            )
+        );
+        // The hint is valid JSON after its prefix.
+        let json_part = hint
+            .strip_prefix("the trust policy needs a statement like ")
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(json_part).unwrap()["Principal"]["Federated"],
+            provider(ACCOUNT, ISSUER)
+        );
         assert!(
             hint.contains(&format!("\"Federated\":\"{}\"", provider(ACCOUNT, ISSUER))),
             "{hint}"
@@ -906,7 +937,7 @@ mod tests {
         assert_eq!(
             message(&findings, Code::TrustSubject),
             format!(
-                "Role {ROLE} trusts StringEquals {OLD_ISSUER}:sub = system:serviceaccount:camunda:zeebe-sa but this component runs as system:serviceaccount:camunda:zeebe-sa (Statement[0]: the condition key {OLD_ISSUER}:sub is not that of the statement's provider)"
+                "Role {ROLE} does not admit system:serviceaccount:camunda:zeebe-sa: Statement[0] puts its sub condition on the key {OLD_ISSUER}:sub, which tokens of its provider (issuer {ISSUER}) do not carry (the trust lists system:serviceaccount:camunda:zeebe-sa)"
             )
         );
     }

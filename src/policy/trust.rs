@@ -4,7 +4,7 @@
 use super::arn::OidcProviderArn;
 use super::condition::{Context, Undecidable, Unlisted, evaluate_all};
 use super::document::{ConditionClause, Effect, PolicyDocument, PrincipalBlock, PrincipalType};
-use super::evaluate::{Caller, Decision, Evaluation, NamedPolicy, Request, evaluate};
+use super::evaluate::{Caller, Decision, Evaluation, NamedPolicy, Request, StatementRef, evaluate};
 
 /// The action IRSA's SDKs call.
 pub const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
@@ -155,8 +155,14 @@ pub struct TrustAnalysis {
 }
 
 impl TrustAnalysis {
+    /// The overall answer: some statement admits exactly this token and no Deny applies.
     pub fn admits_token(&self) -> bool {
         self.evaluation.decision == Decision::Allow
+    }
+
+    /// Deny statements that block this token.
+    pub fn blocking_denies(&self) -> &[StatementRef] {
+        &self.evaluation.denied_by
     }
 }
 
