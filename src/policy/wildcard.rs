@@ -68,11 +68,6 @@ pub fn overlap(a: &str, b: &str, fold_case: bool) -> bool {
     false
 }
 
-/// True when the pattern holds a wildcard character.
-pub fn has_wildcard(pattern: &str) -> bool {
-    pattern.contains(['*', '?'])
-}
-
 fn compatible(x: char, y: char) -> bool {
     x == '*' || y == '*' || x == '?' || y == '?' || x == y
 }
