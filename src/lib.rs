@@ -13,6 +13,7 @@ pub mod code;
 pub mod facts;
 pub mod finding;
 pub mod log;
+pub mod policy;
 pub mod report;
 pub mod run;
 pub mod values;

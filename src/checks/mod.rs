@@ -3,5 +3,7 @@
 pub mod aurora;
 pub mod components;
 pub mod opensearch;
+pub mod permissions;
 pub mod preflight;
 pub mod read;
+pub mod trust;
