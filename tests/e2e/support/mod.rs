@@ -1,3 +1,4 @@
 //! Test support: fake worlds that speak the real protocols.
 
+pub mod moto;
 pub mod spec;
