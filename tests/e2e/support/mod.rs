@@ -1,5 +1,6 @@
 //! Test support: fake worlds that speak the real protocols.
 
 pub mod aws_proxy;
+pub mod aws_world;
 pub mod moto;
 pub mod spec;
