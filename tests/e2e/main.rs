@@ -6,4 +6,5 @@
 
 mod support;
 
+mod aws_support_smoke;
 mod world_smoke;

@@ -1,5 +1,8 @@
 //! Test support: fake worlds that speak the real protocols.
 
+pub mod aws_proxy;
+pub mod aws_world;
 pub mod helm;
+pub mod moto;
 pub mod spec;
 pub mod world;
