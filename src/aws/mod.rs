@@ -2,9 +2,13 @@
 //! facts. Errors become [`ApiError`]s that name the call and carry the service's own code
 //! and message.
 
+pub mod eks;
+pub mod iam;
+pub mod opensearch;
+pub mod rds;
 pub mod sts;
 
-use crate::facts::ApiError;
+use crate::facts::{ApiError, Fetched};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
@@ -44,4 +48,49 @@ where
         _ => DisplayErrorContext(&err).to_string(),
     };
     ApiError::new(call, code, message)
+}
+
+/// How many independent AWS calls run at once: enough to hide latency, few enough not
+/// to be throttled.
+pub const CONCURRENCY: usize = 8;
+
+/// Run `call` on every item, at most `limit` at once; the answers come back in the order
+/// of `items`. The calls are spawned, so they must own what they use (SDK clients are
+/// cheap clones).
+pub async fn bounded<I, T, F, Fut>(items: Vec<I>, limit: usize, call: F) -> Vec<T>
+where
+    F: Fn(I) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let total = items.len();
+    let mut results: Vec<Option<T>> = std::iter::repeat_with(|| None).take(total).collect();
+    let mut running = tokio::task::JoinSet::new();
+    let mut pending = items.into_iter().enumerate();
+    loop {
+        while running.len() < limit.max(1) {
+            let Some((index, item)) = pending.next() else {
+                break;
+            };
+            let future = call(item);
+            running.spawn(async move { (index, future.await) });
+        }
+        match running.join_next().await {
+            Some(Ok((index, value))) => results[index] = Some(value),
+            // A panic in a call is a bug of ours: pass it on rather than hide it.
+            Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Some(Err(_)) => {}
+            None => break,
+        }
+    }
+    results.into_iter().flatten().collect()
+}
+
+/// A lookup whose "does not exist" answer is a fact, not an error.
+pub fn found<T>(result: Fetched<T>) -> Fetched<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(err) if crate::checks::eks::is_not_found(&err) => Ok(None),
+        Err(err) => Err(err),
+    }
 }

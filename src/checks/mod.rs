@@ -2,6 +2,7 @@
 
 pub mod aurora;
 pub mod components;
+pub mod eks;
 pub mod opensearch;
 pub mod permissions;
 pub mod preflight;

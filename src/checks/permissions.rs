@@ -196,11 +196,51 @@ pub fn judge_opensearch(
 }
 
 /// Findings 67 (the domain access policy has an Allow statement) and 68 (it allows each
-/// `(component, role ARN)` es:ESHttpGet on every path of the domain).
+/// `(component, role ARN)` es:ESHttpGet on every path of the domain), judged from the
+/// domain policy alone: what it takes for a role of another account.
 pub fn judge_domain_access_policy(
     access_policy: &str,
     domain: &OpenSearchDomain,
     roles: &[(&str, &str)],
+) -> Vec<Finding> {
+    let principals: Vec<DomainPrincipal<'_>> = roles
+        .iter()
+        .map(|&(component, role_arn)| DomainPrincipal {
+            component,
+            role_arn,
+            identity: RoleIdentity::Ignored,
+        })
+        .collect();
+    judge_domain_access(access_policy, domain, &principals)
+}
+
+/// A component's role, for the domain access policy (68).
+#[derive(Clone, Copy, Debug)]
+pub struct DomainPrincipal<'a> {
+    pub component: &'a str,
+    pub role_arn: &'a str,
+    pub identity: RoleIdentity<'a>,
+}
+
+/// What is known of the role's own policies.
+#[derive(Clone, Copy, Debug)]
+pub enum RoleIdentity<'a> {
+    /// Judge by the domain policy alone.
+    Ignored,
+    /// The role's policies: within one account, AWS allows a request that the role's
+    /// identity policies (and boundary) allow and the domain policy does not deny.
+    Read(&'a RolePolicies),
+    /// The role's policies could not be read (why).
+    Unreadable(&'a str),
+}
+
+/// Findings 67 and 68 for each component's role. 68 fails only when the domain policy
+/// denies the role, or when neither the domain policy nor (within one account) the
+/// role's identity policies with its boundary allow es:ESHttpGet on the domain.
+pub fn judge_domain_access(
+    access_policy: &str,
+    domain: &OpenSearchDomain,
+    roles: &[DomainPrincipal<'_>],
 ) -> Vec<Finding> {
     let name = &domain.name;
     let document = match PolicyDocument::parse(access_policy) {
@@ -212,12 +252,12 @@ pub fn judge_domain_access_policy(
                     "The access policy of OpenSearch domain {name} is not a valid policy document: {error}"
                 ),
             )];
-            findings.extend(roles.iter().map(|&(component, _)| {
+            findings.extend(roles.iter().map(|r| {
                 Finding::skip(
                     Code::OpenSearchAccessPrincipal,
                     format!("the access policy of domain {name} could not be parsed"),
                 )
-                .component(component)
+                .component(r.component)
             }));
             return findings;
         }
@@ -233,12 +273,12 @@ pub fn judge_domain_access_policy(
             Code::OpenSearchAccessPolicy,
             format!("The access policy of OpenSearch domain {name} has no Allow statement"),
         ));
-        findings.extend(roles.iter().map(|&(component, _)| {
+        findings.extend(roles.iter().map(|r| {
             Finding::skip(
                 Code::OpenSearchAccessPrincipal,
                 format!("the access policy of domain {name} allows nothing"),
             )
-            .component(component)
+            .component(r.component)
         }));
         return findings;
     }
@@ -259,7 +299,8 @@ pub fn judge_domain_access_policy(
             None => "no Principal".to_owned(),
         })
         .collect();
-    for &(component, role_arn) in roles {
+    for principal in roles {
+        let role_arn = principal.role_arn;
         let request = Request {
             caller: Caller::Role {
                 arn: role_arn.to_owned(),
@@ -277,6 +318,11 @@ pub fn judge_domain_access_policy(
                 document: &document,
             }),
         );
+        let maybe_denied = evaluation
+            .undecidable
+            .iter()
+            .any(|u| u.effect == crate::policy::Effect::Deny);
+        let identity = || identity_grant(principal, domain);
         let finding = match evaluation.decision {
             Decision::Allow => Finding::ok(
                 Code::OpenSearchAccessPrincipal,
@@ -294,29 +340,126 @@ pub fn judge_domain_access_policy(
                     refs(&evaluation.denied_by)
                 ),
             ),
-            Decision::Undecidable => Finding::warn(
-                Code::OpenSearchAccessPrincipal,
-                format!(
-                    "Cannot tell whether the access policy of domain {name} allows role {role_arn}: {}",
-                    undecided(&evaluation)
+            Decision::Undecidable => match identity() {
+                IdentityGrant::Allows(by) if !maybe_denied => {
+                    identity_allows_finding(name, role_arn, domain, &by)
+                }
+                _ => Finding::warn(
+                    Code::OpenSearchAccessPrincipal,
+                    format!(
+                        "Cannot tell whether the access policy of domain {name} allows role {role_arn}: {}",
+                        undecided(&evaluation)
+                    ),
                 ),
-            ),
-            Decision::ImplicitDeny => Finding::fail(
-                Code::OpenSearchAccessPrincipal,
-                format!(
+            },
+            Decision::ImplicitDeny => {
+                let not_allowed = format!(
                     "The access policy of domain {name} does not allow role {role_arn} es:ESHttpGet on {} (its Allow statements name {})",
                     domain.paths_arn(),
                     allowed_principals.join("; ")
-                ),
-            )
-            .hint(format!(
-                "add the role ARN to an Allow statement's AWS principals, or do as Camunda's reference: Principal {{\"AWS\":\"*\"}}, Action es:*, Resource {} with fine-grained access control mapping the role",
-                domain.paths_arn()
-            )),
+                );
+                let hint = format!(
+                    "add the role ARN to an Allow statement's AWS principals, or do as Camunda's reference: Principal {{\"AWS\":\"*\"}}, Action es:*, Resource {} with fine-grained access control mapping the role",
+                    domain.paths_arn()
+                );
+                match identity() {
+                    IdentityGrant::Ignored => {
+                        Finding::fail(Code::OpenSearchAccessPrincipal, not_allowed).hint(hint)
+                    }
+                    IdentityGrant::Allows(by) => {
+                        identity_allows_finding(name, role_arn, domain, &by)
+                    }
+                    IdentityGrant::OtherAccount(account) => Finding::fail(
+                        Code::OpenSearchAccessPrincipal,
+                        format!(
+                            "{not_allowed}, and role {role_arn} is in account {account}, not the domain's account {}: the domain policy itself must allow it",
+                            domain.account
+                        ),
+                    )
+                    .hint(hint),
+                    IdentityGrant::Unknown(why) => Finding::warn(
+                        Code::OpenSearchAccessPrincipal,
+                        format!(
+                            "The access policy of domain {name} does not name role {role_arn}, and whether the role's own policies allow es:ESHttpGet on {} cannot be told: {why}",
+                            domain.paths_arn()
+                        ),
+                    ),
+                    IdentityGrant::No(why) => Finding::fail(
+                        Code::OpenSearchAccessPrincipal,
+                        format!("{not_allowed}, nor do the role's own policies ({why})"),
+                    )
+                    .hint(hint),
+                }
+            }
         };
-        findings.push(finding.component(component));
+        findings.push(finding.component(principal.component));
     }
     findings
+}
+
+fn identity_allows_finding(
+    name: &str,
+    role_arn: &str,
+    domain: &OpenSearchDomain,
+    by: &str,
+) -> Finding {
+    Finding::ok(
+        Code::OpenSearchAccessPrincipal,
+        format!(
+            "The access policy of domain {name} does not name role {role_arn}, but the role's own policies allow es:ESHttpGet on {} ({by}): within one account that is enough",
+            domain.paths_arn()
+        ),
+    )
+}
+
+/// Whether a role's identity policies (with its boundary) grant es:ESHttpGet on the
+/// domain on their own.
+enum IdentityGrant {
+    Ignored,
+    /// Allowed, by these statements.
+    Allows(String),
+    /// The role is in another account than the domain: its own policies are not enough.
+    OtherAccount(String),
+    /// Not allowed (why).
+    No(String),
+    Unknown(String),
+}
+
+fn identity_grant(principal: &DomainPrincipal<'_>, domain: &OpenSearchDomain) -> IdentityGrant {
+    let role_arn = principal.role_arn;
+    let policies = match principal.identity {
+        RoleIdentity::Ignored => return IdentityGrant::Ignored,
+        RoleIdentity::Unreadable(why) => {
+            return IdentityGrant::Unknown(format!("its policies could not be read: {why}"));
+        }
+        RoleIdentity::Read(policies) => policies,
+    };
+    if let Some(role) = crate::policy::RoleArn::parse(role_arn)
+        && role.account != domain.account
+    {
+        return IdentityGrant::OtherAccount(role.account);
+    }
+    let loaded = Loaded::from(policies);
+    let evaluation = loaded.evaluate(
+        role_arn,
+        OPENSEARCH_ACTIONS[0],
+        &domain.evaluated_arn(),
+        &domain.region,
+    );
+    match evaluation.decision {
+        Decision::Allow => IdentityGrant::Allows(refs(&evaluation.allowed_by)),
+        Decision::Undecidable => IdentityGrant::Unknown(undecided(&evaluation)),
+        Decision::ExplicitDeny => {
+            IdentityGrant::No(format!("they deny it: {}", refs(&evaluation.denied_by)))
+        }
+        Decision::ImplicitDeny if evaluation.blocked_by_boundary => {
+            IdentityGrant::No("their grant is outside the permissions boundary".to_owned())
+        }
+        Decision::ImplicitDeny if !loaded.unread.is_empty() || !loaded.list_errors.is_empty() => {
+            IdentityGrant::Unknown(format!("no policy read grants it{}", loaded.caveat()))
+        }
+        Decision::ImplicitDeny => IdentityGrant::No("no statement grants it".to_owned()),
+    }
 }
 
 /// Node role reach (warnings): whether the node role itself grants `rds-db:connect` on
@@ -1883,6 +2026,131 @@ mod tests {
         let findings = judge_domain_access_policy("not json", &domain(), &roles);
         assert_eq!(levels(&findings), vec![(67, Fail), (68, Skip), (68, Skip)]);
         assert!(findings[0].message.starts_with("The access policy of OpenSearch domain camunda-os is not a valid policy document: not valid JSON"));
+    }
+
+    #[test]
+    fn domain_access_with_the_roles_own_policies() {
+        // The domain policy names only the orchestration role; optimize's role grants
+        // itself access: within one account AWS allows that (the lead's rule for 68).
+        let named = policy(
+            json!([{"Effect": "Allow", "Principal": {"AWS": OS_ROLE}, "Action": "es:ESHttp*", "Resource": "arn:aws:es:eu-west-1:123456789012:domain/camunda-os/*"}]),
+        );
+        const OPTIMIZE: &str = "arn:aws:iam::123456789012:role/other/OptimizeRole";
+        let with = |statements: Value| {
+            let mut p = role(vec![source("optimize-access", policy(statements))], vec![]);
+            p.role_arn = OPTIMIZE.into();
+            p
+        };
+        let grants = with(
+            json!([{"Effect": "Allow", "Action": "es:ESHttp*", "Resource": "arn:aws:es:eu-west-1:123456789012:domain/camunda-os/*"}]),
+        );
+        let judge = |access: &str, identity: RoleIdentity<'_>| {
+            judge_domain_access(
+                access,
+                &domain(),
+                &[DomainPrincipal {
+                    component: "optimize",
+                    role_arn: OPTIMIZE,
+                    identity,
+                }],
+            )
+        };
+        let f = judge(&named, RoleIdentity::Read(&grants));
+        assert_eq!(levels(&f), vec![(67, Pass), (68, Pass)]);
+        assert_eq!(
+            f[1].message,
+            format!(
+                "The access policy of domain camunda-os does not name role {OPTIMIZE}, but the role's own policies allow es:ESHttpGet on arn:aws:es:eu-west-1:123456789012:domain/camunda-os/* (Statement[0] of policy optimize-access): within one account that is enough"
+            )
+        );
+        assert_eq!(f[1].component.as_deref(), Some("optimize"));
+
+        // Neither allows: FAIL, saying both.
+        let nothing =
+            with(json!([{"Effect": "Allow", "Action": "es:DescribeDomain", "Resource": "*"}]));
+        let f = judge(&named, RoleIdentity::Read(&nothing));
+        assert_eq!(levels(&f), vec![(67, Pass), (68, Fail)]);
+        assert_eq!(
+            f[1].message,
+            format!(
+                "The access policy of domain camunda-os does not allow role {OPTIMIZE} es:ESHttpGet on arn:aws:es:eu-west-1:123456789012:domain/camunda-os/* (its Allow statements name AWS: {OS_ROLE}), nor do the role's own policies (no statement grants it)"
+            )
+        );
+
+        // The boundary takes the identity grant away.
+        let mut bounded = grants.clone();
+        bounded.boundary = Some(source(
+            "boundary",
+            policy(json!([{"Effect": "Allow", "Action": "rds-db:*", "Resource": "*"}])),
+        ));
+        let f = judge(&named, RoleIdentity::Read(&bounded));
+        assert_eq!(levels(&f)[1], (68, Fail));
+        assert!(
+            f[1].message.ends_with(
+                "nor do the role's own policies (their grant is outside the permissions boundary)"
+            ),
+            "{}",
+            f[1].message
+        );
+
+        // An explicit Deny in the domain policy wins over the identity grant.
+        let deny = policy(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "es:*", "Resource": "arn:aws:es:eu-west-1:123456789012:domain/camunda-os/*"},
+            {"Effect": "Deny", "Principal": {"AWS": OPTIMIZE}, "Action": "es:*", "Resource": "*"}
+        ]));
+        let f = judge(&deny, RoleIdentity::Read(&grants));
+        assert_eq!(levels(&f)[1], (68, Fail));
+        assert!(
+            f[1].message
+                .contains(&format!("denies role {OPTIMIZE} es:ESHttpGet"))
+        );
+
+        // Policies unreadable: no false alarm, a warning.
+        let f = judge(
+            &named,
+            RoleIdentity::Unreadable("iam:GetRole failed: AccessDenied: no"),
+        );
+        assert_eq!(levels(&f)[1], (68, Warn));
+        assert_eq!(
+            f[1].message,
+            format!(
+                "The access policy of domain camunda-os does not name role {OPTIMIZE}, and whether the role's own policies allow es:ESHttpGet on arn:aws:es:eu-west-1:123456789012:domain/camunda-os/* cannot be told: its policies could not be read: iam:GetRole failed: AccessDenied: no"
+            )
+        );
+        // A policy that could not be read leaves the identity side unknown.
+        let mut partial = nothing.clone();
+        partial.inline = Err(denied("ListRolePolicies"));
+        assert_eq!(
+            levels(&judge(&named, RoleIdentity::Read(&partial)))[1],
+            (68, Warn)
+        );
+
+        // A role of another account needs the domain policy itself.
+        let mut foreign = grants.clone();
+        const FOREIGN: &str = "arn:aws:iam::210987654321:role/OptimizeRole";
+        foreign.role_arn = FOREIGN.into();
+        let f = judge_domain_access(
+            &named,
+            &domain(),
+            &[DomainPrincipal {
+                component: "optimize",
+                role_arn: FOREIGN,
+                identity: RoleIdentity::Read(&foreign),
+            }],
+        );
+        assert_eq!(levels(&f)[1], (68, Fail));
+        assert!(f[1].message.ends_with(&format!("and role {FOREIGN} is in account 210987654321, not the domain's account 123456789012: the domain policy itself must allow it")), "{}", f[1].message);
+
+        // Ignored identity: the domain policy alone decides (the old behaviour).
+        assert_eq!(levels(&judge(&named, RoleIdentity::Ignored))[1], (68, Fail));
+        // The domain policy allowing is enough whatever the role's policies say.
+        let reference = policy(
+            json!([{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "es:*", "Resource": "arn:aws:es:eu-west-1:123456789012:domain/camunda-os/*"}]),
+        );
+        assert_eq!(
+            levels(&judge(&reference, RoleIdentity::Read(&nothing)))[1],
+            (68, Pass)
+        );
     }
 
     #[test]

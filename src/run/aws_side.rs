@@ -1,11 +1,30 @@
 //! The AWS side of a run: what is gathered from AWS and how it is judged, section by
 //! section. `run::online` calls these in catalogue order.
+//!
+//! Gathering is in two stages. Stage A ([`gather_platform`]) finds the EKS cluster, its
+//! OIDC provider and node groups, and (independently, at the same time) the Aurora
+//! clusters and OpenSearch domains the values name. Stage B ([`gather_roles`]) reads the
+//! IAM roles the service accounts and node groups name, each once.
 
-use super::{IrsaSubject, Targets};
+use super::{IrsaSubject, OpenSearchTarget, Targets};
+use crate::aws::eks::NodeGroup;
+use crate::aws::iam::{IamRole, RoleFacts};
+use crate::aws::rds::AuroraLookup;
 use crate::aws::sts::CallerIdentity;
-use crate::chart::Component;
-use crate::finding::Finding;
+use crate::chart::{Category, Component};
+use crate::checks::aurora::{self, DbClusterLookup};
+use crate::checks::eks::{self, ClusterSearch, EksCluster, EksFacts};
+use crate::checks::opensearch::{self, DomainLookup, DomainRef};
+use crate::checks::permissions::{
+    self, AuroraTarget, DomainPrincipal, OpenSearchDomain, RoleIdentity, RolePolicies,
+};
+use crate::checks::trust;
+use crate::code::Code;
+use crate::facts::Fetched;
+use crate::finding::{Finding, Level};
+use crate::policy::{RoleArn, TrustQuery};
 use aws_config::SdkConfig;
+use std::collections::BTreeMap;
 
 /// What the AWS platform lookups need to know.
 #[derive(Clone, Debug)]
@@ -21,64 +40,827 @@ pub struct PlatformQuery {
 
 /// Facts about the AWS platform: EKS and OIDC, Aurora clusters, OpenSearch domains,
 /// node groups.
-#[derive(Debug, Default)]
-pub struct Platform {}
+#[derive(Debug)]
+pub struct Platform {
+    pub caller: Option<CallerIdentity>,
+    pub eks: EksFacts,
+    /// The managed node groups of the matched cluster (`None` without a cluster).
+    pub node_groups: Option<Fetched<Vec<Fetched<NodeGroup>>>>,
+    /// The Aurora cluster behind each database component's endpoint.
+    pub databases: Vec<(Component, AuroraLookup)>,
+    /// The domain of each `Targets::opensearch` entry, in the same order.
+    pub domains: Vec<(OpenSearchTarget, DomainLookup)>,
+}
+
+/// What is known of one role a service account or node group names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoleOutcome {
+    /// The ARN is not an IAM role ARN.
+    NotARoleArn,
+    /// The role is in another account than the credentials': IAM cannot be asked.
+    OtherAccount {
+        role_account: String,
+        caller_account: String,
+    },
+    Read(Box<RoleFacts>),
+}
 
 /// Facts about the IAM roles the service accounts name (each fetched once).
 #[derive(Debug, Default)]
-pub struct Roles {}
-
-pub async fn gather_platform(
-    _sdk: &SdkConfig,
-    _query: &PlatformQuery,
-    _targets: &Targets,
-) -> Platform {
-    Platform {}
+pub struct Roles {
+    /// By the ARN as the annotation (or node group) gives it.
+    pub by_arn: BTreeMap<String, RoleOutcome>,
 }
 
-pub async fn gather_roles(
-    _sdk: &SdkConfig,
-    _platform: &Platform,
-    _subjects: &[IrsaSubject],
-) -> Roles {
-    Roles {}
+impl Roles {
+    fn get(&self, arn: &str) -> Option<&RoleOutcome> {
+        self.by_arn.get(arn)
+    }
+
+    /// The role's policies when it was read, else why not.
+    fn policies(&self, arn: &str) -> Result<&RolePolicies, String> {
+        match self.get(arn) {
+            Some(RoleOutcome::Read(facts)) => match &**facts {
+                RoleFacts {
+                    policies: Some(p), ..
+                } => Ok(p),
+                RoleFacts { role: Err(e), .. } => Err(e.to_string()),
+                _ => Err(format!("role {arn} does not exist")),
+            },
+            Some(RoleOutcome::NotARoleArn) => Err(format!("{arn} is not an IAM role ARN")),
+            Some(RoleOutcome::OtherAccount { role_account, .. }) => Err(format!(
+                "role {arn} is in account {role_account}, which these credentials cannot read"
+            )),
+            None => Err(format!("role {arn} was not read")),
+        }
+    }
+}
+
+/// Stage A: the EKS cluster and its OIDC provider and node groups; the Aurora clusters
+/// and OpenSearch domains of the values. Independent lookups run at once.
+pub async fn gather_platform(
+    sdk: &SdkConfig,
+    query: &PlatformQuery,
+    targets: &Targets,
+) -> Platform {
+    let region = query
+        .region
+        .clone()
+        .or_else(|| sdk.region().map(|r| r.to_string()));
+    let ((eks, node_groups), databases, domains) = tokio::join!(
+        gather_eks(sdk, query, region.as_deref()),
+        gather_databases(sdk, targets),
+        gather_domains(sdk, targets, region.as_deref()),
+    );
+    Platform {
+        caller: query.caller.clone(),
+        eks,
+        node_groups,
+        databases,
+        domains,
+    }
+}
+
+type NodeGroups = Option<Fetched<Vec<Fetched<NodeGroup>>>>;
+
+async fn gather_eks(
+    sdk: &SdkConfig,
+    query: &PlatformQuery,
+    region: Option<&str>,
+) -> (EksFacts, NodeGroups) {
+    let Some(region) = region else {
+        return (
+            EksFacts {
+                server_url: query.server_url.clone(),
+                region: None,
+                search: ClusterSearch::NoRegion,
+                provider: None,
+            },
+            None,
+        );
+    };
+    let config = crate::aws::in_region(sdk, region);
+    let search =
+        crate::aws::eks::find_cluster(&config, query.cluster_name.as_deref(), &query.server_url)
+            .await;
+    let mut facts = EksFacts {
+        server_url: query.server_url.clone(),
+        region: Some(region.to_string()),
+        search,
+        provider: None,
+    };
+    let Some(cluster) = facts.cluster().cloned() else {
+        return (facts, None);
+    };
+    let provider_arn = cluster
+        .issuer
+        .as_deref()
+        .map(|issuer| cluster_provider_arn(&cluster, issuer, query, region));
+    let provider = async {
+        match &provider_arn {
+            Some(arn) => Some((
+                arn.clone(),
+                crate::aws::iam::oidc_provider(&config, arn).await,
+            )),
+            None => None,
+        }
+    };
+    let (provider, node_groups) = tokio::join!(
+        provider,
+        crate::aws::eks::node_groups(&config, &cluster.name)
+    );
+    facts.provider = provider;
+    (facts, Some(node_groups))
+}
+
+/// The IAM OIDC provider ARN of the cluster's issuer, in the cluster's partition and
+/// account (from its ARN; else the region's partition and the caller's account).
+fn cluster_provider_arn(
+    cluster: &EksCluster,
+    issuer: &str,
+    query: &PlatformQuery,
+    region: &str,
+) -> String {
+    let parts = cluster.arn.as_deref().and_then(eks::split_arn);
+    let partition = parts
+        .as_ref()
+        .map_or(eks::partition_of_region(region), |p| p.partition);
+    let account = parts
+        .as_ref()
+        .map(|p| p.account.to_string())
+        .or_else(|| query.caller.as_ref().map(|c| c.account.clone()))
+        .unwrap_or_default();
+    eks::provider_arn(partition, &account, issuer)
+}
+
+async fn gather_databases(sdk: &SdkConfig, targets: &Targets) -> Vec<(Component, AuroraLookup)> {
+    // Components sharing an endpoint share one lookup.
+    let mut endpoints = Vec::new();
+    for database in &targets.databases {
+        if let Some(endpoint) = &database.endpoint
+            && !endpoints.contains(endpoint)
+        {
+            endpoints.push(endpoint.clone());
+        }
+    }
+    let sdk = sdk.clone();
+    let lookups = crate::aws::bounded(endpoints, crate::aws::CONCURRENCY, |endpoint| {
+        let sdk = sdk.clone();
+        async move { crate::aws::rds::lookup(&sdk, &endpoint).await }
+    })
+    .await;
+    targets
+        .databases
+        .iter()
+        .filter_map(|database| {
+            let endpoint = database.endpoint.as_ref()?;
+            let lookup = lookups.iter().find(|l| &l.endpoint == endpoint)?;
+            Some((database.component, lookup.clone()))
+        })
+        .collect()
+}
+
+async fn gather_domains(
+    sdk: &SdkConfig,
+    targets: &Targets,
+    region: Option<&str>,
+) -> Vec<(OpenSearchTarget, DomainLookup)> {
+    let sdk = sdk.clone();
+    let region = region.map(str::to_string);
+    crate::aws::bounded(
+        targets.opensearch.clone(),
+        crate::aws::CONCURRENCY,
+        |target| {
+            let sdk = sdk.clone();
+            let region = region.clone();
+            async move {
+                let lookup =
+                    crate::aws::opensearch::lookup(&sdk, &target.domain, region.as_deref()).await;
+                (target, lookup)
+            }
+        },
+    )
+    .await
+}
+
+/// Stage B: every distinct role the service accounts and node groups name, read once
+/// with its policies (a managed policy shared by several roles is read once).
+pub async fn gather_roles(sdk: &SdkConfig, platform: &Platform, subjects: &[IrsaSubject]) -> Roles {
+    let caller_account = platform.caller.as_ref().map(|c| c.account.clone());
+    let mut arns: Vec<String> = subjects.iter().filter_map(|s| s.role_arn.clone()).collect();
+    arns.extend(node_roles(platform));
+    let mut by_arn = BTreeMap::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut pending: Vec<(String, String)> = Vec::new();
+    for arn in arns {
+        if by_arn.contains_key(&arn) || pending.iter().any(|(a, _)| *a == arn) {
+            continue;
+        }
+        let Some(role) = RoleArn::parse(&arn) else {
+            by_arn.insert(arn, RoleOutcome::NotARoleArn);
+            continue;
+        };
+        match &caller_account {
+            Some(caller) if *caller != role.account => {
+                by_arn.insert(
+                    arn,
+                    RoleOutcome::OtherAccount {
+                        role_account: role.account,
+                        caller_account: caller.clone(),
+                    },
+                );
+            }
+            _ => {
+                if !names.contains(&role.name) {
+                    names.push(role.name.clone());
+                }
+                pending.push((arn, role.name));
+            }
+        }
+    }
+    let read = crate::aws::iam::roles(sdk, names).await;
+    for (arn, name) in pending {
+        if let Some(facts) = read.get(&name) {
+            by_arn.insert(arn, RoleOutcome::Read(Box::new(facts.clone())));
+        }
+    }
+    Roles { by_arn }
+}
+
+/// The distinct node roles of the matched cluster's managed node groups.
+fn node_roles(platform: &Platform) -> Vec<String> {
+    let mut roles = Vec::new();
+    if let Some(Ok(groups)) = &platform.node_groups {
+        for group in groups.iter().flatten() {
+            if let Some(role) = &group.node_role
+                && !roles.contains(role)
+            {
+                roles.push(role.clone());
+            }
+        }
+    }
+    roles
 }
 
 /// Section 2: codes 30–36.
-pub fn judge_eks(_platform: &Platform) -> Vec<Finding> {
-    Vec::new()
+pub fn judge_eks(platform: &Platform) -> Vec<Finding> {
+    eks::judge_eks(&platform.eks)
 }
 
 /// Section 4: codes 62–68 for `targets.opensearch[index]`.
 pub fn judge_domain(
-    _platform: &Platform,
-    _index: usize,
-    _subjects: &[IrsaSubject],
+    platform: &Platform,
+    index: usize,
+    subjects: &[IrsaSubject],
+    roles: &Roles,
 ) -> Vec<Finding> {
-    Vec::new()
+    let Some((target, lookup)) = platform.domains.get(index) else {
+        return Vec::new();
+    };
+    let mut out = vec![opensearch::judge_domain_parse(
+        &target.endpoint,
+        &target.domain,
+    )];
+    out.extend(opensearch::judge_domain(lookup));
+    let users: Vec<&IrsaSubject> = subjects
+        .iter()
+        .filter(|s| {
+            s.category == Category::OpenSearch && target.endpoint.components.contains(&s.component)
+        })
+        .collect();
+    let skip_68 = |out: &mut Vec<Finding>, reason: &str| {
+        for subject in &users {
+            out.push(
+                Finding::skip(
+                    Code::OpenSearchAccessPrincipal,
+                    format!(
+                        "{}: {reason}.",
+                        Code::OpenSearchAccessPrincipal.description()
+                    ),
+                )
+                .component(subject.component.key()),
+            );
+        }
+    };
+    let DomainLookup::Found(facts) = lookup else {
+        skip_68(&mut out, "the OpenSearch domain could not be read");
+        return out;
+    };
+    let Some(policy) = facts
+        .access_policies
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+    else {
+        out.push(Finding::skip(
+            Code::OpenSearchAccessPolicy,
+            format!("access policy: OpenSearch domain {} has none.", facts.name),
+        ));
+        skip_68(&mut out, "the domain has no access policy");
+        return out;
+    };
+    let domain = domain_of(platform, target, lookup);
+    let Some(domain) = domain else {
+        return out;
+    };
+    let unreadable: Vec<(usize, String)> = users
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let arn = s.role_arn.as_deref()?;
+            roles.policies(arn).err().map(|why| (i, why))
+        })
+        .collect();
+    let principals: Vec<DomainPrincipal<'_>> = users
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let role_arn = s.role_arn.as_deref()?;
+            let identity = match roles.policies(role_arn) {
+                Ok(policies) => RoleIdentity::Read(policies),
+                Err(_) => unreadable
+                    .iter()
+                    .find(|(j, _)| *j == i)
+                    .map_or(RoleIdentity::Ignored, |(_, why)| {
+                        RoleIdentity::Unreadable(why)
+                    }),
+            };
+            Some(DomainPrincipal {
+                component: s.component.key(),
+                role_arn,
+                identity,
+            })
+        })
+        .collect();
+    out.extend(permissions::judge_domain_access(
+        policy,
+        &domain,
+        &principals,
+    ));
+    for subject in users.iter().filter(|s| s.role_arn.is_none()) {
+        out.push(
+            Finding::skip(
+                Code::OpenSearchAccessPrincipal,
+                format!(
+                    "{}: the service account has no role ARN.",
+                    Code::OpenSearchAccessPrincipal.description()
+                ),
+            )
+            .component(subject.component.key()),
+        );
+    }
+    out
+}
+
+/// The domain's identity for permission checks: from its ARN, else from the endpoint
+/// name and region with the caller's account.
+fn domain_of(
+    platform: &Platform,
+    target: &OpenSearchTarget,
+    lookup: &DomainLookup,
+) -> Option<OpenSearchDomain> {
+    if let DomainLookup::Found(facts) = lookup
+        && let Some(parts) = facts.arn.as_deref().and_then(eks::split_arn)
+    {
+        return Some(OpenSearchDomain {
+            partition: parts.partition.to_string(),
+            region: parts.region.to_string(),
+            account: parts.account.to_string(),
+            name: facts.name.clone(),
+        });
+    }
+    match &target.domain {
+        DomainRef::Named { name, region } => Some(OpenSearchDomain {
+            partition: eks::partition_of_region(region).to_string(),
+            region: region.clone(),
+            account: platform.caller.as_ref()?.account.clone(),
+            name: name.clone(),
+        }),
+        DomainRef::Custom { .. } => None,
+    }
 }
 
 /// Section 5: codes 74–76 for a component's Aurora cluster.
-pub fn judge_database(_platform: &Platform, _component: Component) -> Vec<Finding> {
-    Vec::new()
+pub fn judge_database(platform: &Platform, component: Component) -> Vec<Finding> {
+    let Some((_, lookup)) = platform.databases.iter().find(|(c, _)| *c == component) else {
+        return Vec::new();
+    };
+    let mut findings = aurora::judge_cluster(component, &lookup.lookup);
+    let (Some(proxy), DbClusterLookup::Found(cluster)) = (&lookup.proxy, &lookup.lookup) else {
+        return findings;
+    };
+    // Through a proxy, the component authenticates to the proxy: its IAM setting is what
+    // counts, and the proxy reaches the cluster with its own credentials.
+    let c = component.key();
+    let iam = if proxy.iam_auth {
+        Finding::ok(
+            Code::AuroraIamAuth,
+            format!(
+                "RDS Proxy {} accepts IAM authentication from clients ({}); it connects to Aurora cluster {} with its own credentials.",
+                proxy.name, proxy.auth_text, cluster.identifier
+            ),
+        )
+    } else {
+        Finding::fail(
+            Code::AuroraIamAuth,
+            format!(
+                "RDS Proxy {} does not accept IAM authentication from clients ({}): the component's IAM token is refused.",
+                proxy.name, proxy.auth_text
+            ),
+        )
+        .hint("Set IAMAuth to REQUIRED in the proxy's authentication settings.")
+    };
+    for finding in &mut findings {
+        if finding.code == Code::AuroraIamAuth && finding.level != Level::Skip {
+            *finding = iam.clone().component(c);
+        }
+    }
+    findings
 }
 
 /// Section 6: codes 120–126 and 140–144 (PostgreSQL) or 150–154 (OpenSearch).
 pub fn judge_role(
-    _platform: &Platform,
-    _roles: &Roles,
-    _subject: &IrsaSubject,
-    _targets: &Targets,
-    _namespace: &str,
+    platform: &Platform,
+    roles: &Roles,
+    subject: &IrsaSubject,
+    targets: &Targets,
+    namespace: &str,
 ) -> Vec<Finding> {
-    Vec::new()
+    let c = subject.component.key();
+    let sa = &subject.service_account;
+    let Some(arn) = subject.role_arn.as_deref() else {
+        return vec![
+            Finding::skip(
+                Code::RoleExists,
+                "the IAM role and its policies: the service account names no role.",
+            )
+            .component(c),
+        ];
+    };
+    let mut out = Vec::new();
+    let role: &IamRole = match roles.get(arn) {
+        None => {
+            out.push(
+                Finding::skip(Code::RoleExists, format!("role {arn} was not read.")).component(c),
+            );
+            return out;
+        }
+        Some(RoleOutcome::NotARoleArn) => {
+            out.push(
+                Finding::fail(
+                    Code::RoleExists,
+                    format!(
+                        "The role ARN {arn} of service account {sa} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+                    ),
+                )
+                .component(c),
+            );
+            out.extend(skip_rest(subject, &format!("{arn} is not an IAM role ARN")));
+            return out;
+        }
+        Some(RoleOutcome::OtherAccount {
+            role_account,
+            caller_account,
+        }) => {
+            out.push(
+                Finding::warn(
+                    Code::RoleExists,
+                    format!(
+                        "Role {arn} is in account {role_account}, but the AWS credentials are for account {caller_account}: the role cannot be read."
+                    ),
+                )
+                .component(c)
+                .hint(format!("Run irsa-check with credentials of account {role_account} to check the role.")),
+            );
+            out.extend(skip_rest(
+                subject,
+                &format!("role {arn} is in another account"),
+            ));
+            return out;
+        }
+        Some(RoleOutcome::Read(facts)) => match &facts.role {
+            Ok(Some(role)) => role,
+            Ok(None) => {
+                out.push(
+                    Finding::fail(
+                        Code::RoleExists,
+                        format!("Role ARN {arn} (serviceAccount={sa}) is invalid or does not exist."),
+                    )
+                    .component(c)
+                    .hint("Create the role, or fix the eks.amazonaws.com/role-arn annotation of the service account."),
+                );
+                out.extend(skip_rest(subject, &format!("role {arn} does not exist")));
+                return out;
+            }
+            Err(err) => {
+                out.push(
+                    Finding::fail(
+                        Code::RoleExists,
+                        format!("Unable to read role {arn} (serviceAccount={sa}): {err}"),
+                    )
+                    .component(c),
+                );
+                out.extend(skip_rest(subject, &format!("role {arn} could not be read")));
+                return out;
+            }
+        },
+    };
+    out.push(
+        Finding::ok(
+            Code::RoleExists,
+            format!("Role ARN {arn} (serviceAccount={sa}) is valid."),
+        )
+        .component(c),
+    );
+    if role.arn != arn {
+        out.push(
+            Finding::warn(
+                Code::RoleExists,
+                format!(
+                    "The service account {sa} names {arn}, but the role's ARN is {}: STS assumes the role by its exact ARN.",
+                    role.arn
+                ),
+            )
+            .component(c)
+            .hint(format!("Annotate the service account with {}.", role.arn)),
+        );
+    }
+
+    // 121–126: the trust policy, against this cluster, namespace and service account.
+    out.extend(judge_trust(platform, role, subject, namespace));
+
+    // 140–144 / 150–154: the role's permissions on this component's resources.
+    let policies = match roles.policies(arn) {
+        Ok(policies) => policies,
+        Err(why) => {
+            out.extend(skip_permissions(subject, &why));
+            return out;
+        }
+    };
+    match subject.category {
+        Category::Postgres => match aurora_target(platform, targets, subject.component, Some(role))
+        {
+            Ok(target) => out.extend(permissions::judge_aurora(c, policies, &target)),
+            Err(why) => out.extend(skip_permissions(subject, &why)),
+        },
+        Category::OpenSearch => {
+            let domains: Vec<&(OpenSearchTarget, DomainLookup)> = platform
+                .domains
+                .iter()
+                .filter(|(t, _)| t.endpoint.components.contains(&subject.component))
+                .collect();
+            if domains.is_empty() {
+                out.extend(skip_permissions(
+                    subject,
+                    "the component's OpenSearch endpoint is not known (see 61)",
+                ));
+            }
+            for (target, lookup) in domains {
+                match domain_of(platform, target, lookup) {
+                    Some(domain) => out.extend(permissions::judge_opensearch(c, policies, &domain)),
+                    None => out.extend(skip_permissions(
+                        subject,
+                        &format!(
+                            "the OpenSearch domain of {} is not known (see 63)",
+                            target.endpoint.host
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// 121–126 for one role. Without this cluster's issuer, the checks that compare the
+/// trust with the cluster (123, 124, 125) are skipped: never judged against another.
+fn judge_trust(
+    platform: &Platform,
+    role: &IamRole,
+    subject: &IrsaSubject,
+    namespace: &str,
+) -> Vec<Finding> {
+    let c = subject.component.key();
+    let cluster = platform.eks.cluster();
+    let issuer = cluster.and_then(|c| c.issuer.clone());
+    let no_issuer = match (&issuer, cluster) {
+        (Some(_), _) => None,
+        (None, Some(cluster)) => Some(format!("EKS cluster {} has no OIDC issuer", cluster.name)),
+        (None, None) => Some(
+            platform
+                .eks
+                .no_cluster_reason()
+                .unwrap_or_else(|| "no EKS cluster was matched".into()),
+        ),
+    };
+    let region = platform.eks.region.as_deref().unwrap_or("REGION");
+    let issuer =
+        issuer.unwrap_or_else(|| format!("oidc.eks.{region}.amazonaws.com/id/CLUSTER_OIDC_ID"));
+    let (partition, account) = match RoleArn::parse(&role.arn) {
+        Some(r) => (r.partition, r.account),
+        None => ("aws".to_string(), String::new()),
+    };
+    let mut query = TrustQuery::new(
+        partition,
+        account,
+        &issuer,
+        namespace,
+        &subject.service_account,
+    );
+    query.audience = subject.audience.clone();
+    let text = role.trust_policy.as_deref().unwrap_or_default();
+    let mut findings = trust::judge_trust(c, &role.arn, text, &query);
+    if let Some(reason) = no_issuer {
+        for finding in &mut findings {
+            if matches!(
+                finding.code,
+                Code::TrustSubject | Code::TrustAudience | Code::TrustCluster
+            ) {
+                *finding = Finding::skip(
+                    finding.code,
+                    format!("{}: {reason}.", finding.code.description()),
+                )
+                .component(c);
+            }
+        }
+    }
+    findings
+}
+
+/// The database user `rds-db:connect` is checked for: this component's cluster (by its
+/// resource id), region and account, and the user from the values.
+fn aurora_target(
+    platform: &Platform,
+    targets: &Targets,
+    component: Component,
+    role: Option<&IamRole>,
+) -> Result<AuroraTarget, String> {
+    let database = targets
+        .databases
+        .iter()
+        .find(|d| d.component == component)
+        .ok_or("the component's database host is not set (see 71)")?;
+    let endpoint = database
+        .endpoint
+        .as_ref()
+        .ok_or("the component's database endpoint could not be read (see 71–73)")?;
+    let lookup = platform
+        .databases
+        .iter()
+        .find(|(c, _)| *c == component)
+        .map(|(_, l)| l);
+    let cluster = lookup
+        .and_then(|l| l.cluster_arn.as_deref())
+        .and_then(eks::split_arn);
+    let role = role.and_then(|r| RoleArn::parse(&r.arn));
+    let partition = cluster
+        .as_ref()
+        .map(|c| c.partition.to_string())
+        .unwrap_or_else(|| eks::partition_of_region(&endpoint.region).to_string());
+    let account = cluster
+        .as_ref()
+        .map(|c| c.account.to_string())
+        .or_else(|| role.map(|r| r.account))
+        .or_else(|| platform.caller.as_ref().map(|c| c.account.clone()))
+        .ok_or("the database's account is unknown")?;
+    Ok(AuroraTarget {
+        partition,
+        region: endpoint.region.clone(),
+        account,
+        cluster_resource_id: lookup.and_then(AuroraLookup::connect_resource_id),
+        db_user: database.target.db_user.clone(),
+    })
+}
+
+/// The trust and permission checks, skipped for `reason`.
+fn skip_rest(subject: &IrsaSubject, reason: &str) -> Vec<Finding> {
+    let mut out: Vec<Finding> = [
+        Code::TrustAction,
+        Code::TrustPrincipal,
+        Code::TrustSubject,
+        Code::TrustAudience,
+        Code::TrustOperators,
+        Code::TrustCluster,
+    ]
+    .into_iter()
+    .map(|code| {
+        Finding::skip(code, format!("{}: {reason}.", code.description()))
+            .component(subject.component.key())
+    })
+    .collect();
+    out.extend(skip_permissions(subject, reason));
+    out
+}
+
+fn skip_permissions(subject: &IrsaSubject, reason: &str) -> Vec<Finding> {
+    let codes = match subject.category {
+        Category::Postgres => [
+            Code::AuroraPoliciesListed,
+            Code::AuroraPolicyRead,
+            Code::AuroraPermission,
+            Code::AuroraPermissionResource,
+            Code::AuroraPermissionNotBlocked,
+        ],
+        Category::OpenSearch => [
+            Code::OpenSearchPoliciesListed,
+            Code::OpenSearchPolicyRead,
+            Code::OpenSearchPermission,
+            Code::OpenSearchPermissionResource,
+            Code::OpenSearchPermissionNotBlocked,
+        ],
+    };
+    codes
+        .into_iter()
+        .map(|code| {
+            Finding::skip(code, format!("{}: {reason}.", code.description()))
+                .component(subject.component.key())
+        })
+        .collect()
 }
 
 /// Section 7: node role reach (171) and account match (172).
-pub fn judge_node_fallback(
-    _platform: &Platform,
-    _roles: &Roles,
-    _targets: &Targets,
-) -> Vec<Finding> {
-    Vec::new()
+pub fn judge_node_fallback(platform: &Platform, roles: &Roles, targets: &Targets) -> Vec<Finding> {
+    let mut out = judge_node_roles(platform, roles, targets);
+    out.push(eks::judge_account(
+        platform.caller.as_ref().map(|c| c.account.as_str()),
+        platform.eks.cluster(),
+    ));
+    out
+}
+
+fn judge_node_roles(platform: &Platform, roles: &Roles, targets: &Targets) -> Vec<Finding> {
+    let Some(cluster) = platform.eks.cluster() else {
+        let reason = platform.eks.no_cluster_reason().unwrap_or_default();
+        return vec![Finding::skip(
+            Code::NodeRoleReach,
+            format!("{}: {reason}.", Code::NodeRoleReach.description()),
+        )];
+    };
+    let name = &cluster.name;
+    let groups = match &platform.node_groups {
+        None => return Vec::new(),
+        Some(Err(err)) => {
+            return vec![Finding::warn(
+                Code::NodeRoleReach,
+                format!("Cannot list the managed node groups of EKS cluster {name}: {err}"),
+            )];
+        }
+        Some(Ok(groups)) => groups,
+    };
+    if groups.is_empty() {
+        return vec![Finding::info(
+            Code::NodeRoleReach,
+            format!(
+                "EKS cluster {name} has no managed node groups (self-managed nodes or Fargate): no node role to check."
+            ),
+        )];
+    }
+    let mut out: Vec<Finding> = groups
+        .iter()
+        .filter_map(|g| g.as_ref().err())
+        .map(|err| {
+            Finding::warn(
+                Code::NodeRoleReach,
+                format!("Cannot read a managed node group of EKS cluster {name}: {err}"),
+            )
+        })
+        .collect();
+    let databases: Vec<(Component, AuroraTarget)> = targets
+        .databases
+        .iter()
+        .filter_map(|d| {
+            aurora_target(platform, targets, d.component, None)
+                .ok()
+                .map(|t| (d.component, t))
+        })
+        .collect();
+    let aurora: Vec<(&str, &AuroraTarget)> = databases.iter().map(|(c, t)| (c.key(), t)).collect();
+    let domains: Vec<OpenSearchDomain> = platform
+        .domains
+        .iter()
+        .filter_map(|(target, lookup)| domain_of(platform, target, lookup))
+        .collect();
+    for role in node_roles(platform) {
+        match roles.policies(&role) {
+            Ok(policies) => {
+                out.extend(permissions::judge_node_role_reach(
+                    policies,
+                    &aurora,
+                    domains.first(),
+                ));
+                // Further domains: only their OpenSearch reach is new.
+                for domain in domains.iter().skip(1) {
+                    out.extend(
+                        permissions::judge_node_role_reach(policies, &[], Some(domain))
+                            .into_iter()
+                            .filter(|f| f.level != Level::Ok),
+                    );
+                }
+            }
+            Err(why) => out.push(Finding::warn(
+                Code::NodeRoleReach,
+                format!("Cannot judge what node role {role} grants: {why}"),
+            )),
+        }
+    }
+    out
 }

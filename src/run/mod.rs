@@ -371,7 +371,7 @@ pub async fn online(args: &Args) -> Outcome {
             os.endpoint.port,
             None,
         ));
-        findings.extend(aws_side::judge_domain(&platform, i, &subjects));
+        findings.extend(aws_side::judge_domain(&platform, i, &subjects, &roles));
     }
 
     // Section 5: Aurora PostgreSQL, per component.
