@@ -4,4 +4,5 @@
 //!
 //! One test crate on purpose: the kube and AWS SDK dependency graph is linked once.
 
+mod fake_kube_smoke;
 mod support;
