@@ -1,6 +1,7 @@
 //! The fake Kubernetes API server, exercised through kube's typed `Api<K>` exactly as
 //! the product uses it: that proves the wire format, not just the fake's own view.
 
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::batch::v1::Job;
@@ -9,6 +10,7 @@ use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams, WatchEvent
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::wait::{await_condition, conditions};
+use kube::runtime::watcher;
 use kube::{Client, Config};
 use serde_json::{Value, json};
 
@@ -275,6 +277,57 @@ async fn dry_run_pod_gets_the_webhook_injection_and_is_not_stored() {
 }
 
 #[tokio::test]
+async fn webhook_honours_annotations_and_env_already_there() {
+    let mut sa = service_account("webmodeler-sa", Some(spec::WEB_MODELER.role));
+    sa["metadata"]["annotations"]["eks.amazonaws.com/audience"] = json!("custom-aud");
+    sa["metadata"]["annotations"]["eks.amazonaws.com/token-expiration"] = json!("300");
+    sa["metadata"]["annotations"]["eks.amazonaws.com/sts-regional-endpoints"] = json!("false");
+    let kube = FakeKube::start(FakeConfig::default().region("eu-central-1").object(sa));
+    let pods: Api<Pod> = Api::namespaced(client(&kube).await, NAMESPACE);
+    let mut pod = probe_pod("w-", "webmodeler-sa");
+    pod.spec.as_mut().unwrap().containers[0].env = Some(vec![
+        serde_json::from_value(json!({"name": "AWS_REGION", "value": "us-west-2"})).unwrap(),
+    ]);
+    let pod = pods.create(&PostParams::default(), &pod).await.unwrap();
+    assert_eq!(
+        env_of(&pod),
+        pairs(&[
+            ("AWS_REGION", "us-west-2"),
+            (
+                "AWS_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/AuroraRole-Webmodeler-camunda-prod"
+            ),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", TOKEN_FILE),
+        ])
+    );
+    let raw = serde_json::to_value(&pod).unwrap();
+    // Below the API server's 10 minute minimum, the webhook raises the expiration.
+    assert_eq!(
+        raw["spec"]["volumes"][0]["projected"]["sources"][0],
+        json!({"serviceAccountToken": {"audience": "custom-aud", "expirationSeconds": 600, "path": "token"}})
+    );
+    assert_eq!(kube.list("Pod").len(), 1);
+}
+
+#[tokio::test]
+async fn ttl_after_finished_removes_the_job_and_its_pod() {
+    let kube = FakeKube::start(FakeConfig::default().object(service_account("zeebe-sa", None)));
+    let jobs: Api<Job> = Api::namespaced(client(&kube).await, NAMESPACE);
+    let mut job = probe_job("short-lived", "zeebe-sa", &[]);
+    job.spec.as_mut().unwrap().ttl_seconds_after_finished = Some(0);
+    let created = jobs.create(&PostParams::default(), &job).await.unwrap();
+    let uid = created.metadata.uid.unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        await_condition(jobs.clone(), "short-lived", conditions::is_deleted(&uid)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(kube.objects_labelled(MANAGED_BY), Vec::<Value>::new());
+}
+
+#[tokio::test]
 async fn webhook_off_and_service_account_admission() {
     let kube = FakeKube::start(
         FakeConfig::default()
@@ -365,7 +418,7 @@ async fn probe_jobs_complete_and_log_what_the_cli_would_print() {
             .await
             .unwrap();
     }
-    for (name, _, sts) in &cases {
+    for (name, account, sts) in &cases {
         let done = tokio::time::timeout(
             Duration::from_secs(5),
             await_condition(jobs.clone(), name, conditions::is_job_completed()),
@@ -398,6 +451,23 @@ async fn probe_jobs_complete_and_log_what_the_cli_would_print() {
             pod.status.as_ref().unwrap().phase.as_deref(),
             Some("Succeeded")
         );
+        // The webhook also mutates the pods the job controller creates.
+        let injected: Vec<String> = env_of(pod).into_iter().map(|(k, _)| k).collect();
+        let expected_env = if *account == "zeebe-sa" {
+            vec!["IRSA_CHECK_STS", "IRSA_CHECK_TCP", "IRSA_CHECK_IMDS"]
+        } else {
+            vec![
+                "IRSA_CHECK_STS",
+                "IRSA_CHECK_TCP",
+                "IRSA_CHECK_IMDS",
+                "AWS_STS_REGIONAL_ENDPOINTS",
+                "AWS_DEFAULT_REGION",
+                "AWS_REGION",
+                "AWS_ROLE_ARN",
+                "AWS_WEB_IDENTITY_TOKEN_FILE",
+            ]
+        };
+        assert_eq!(injected, expected_env);
         let log = pods.logs(&pod_name, &LogParams::default()).await.unwrap();
         assert_eq!(
             log,
@@ -823,6 +893,11 @@ async fn job_deletion_propagates_like_the_garbage_collector() {
             .await
             .unwrap();
     }
+    for name in ["bg", "fg", "orphan", "default"] {
+        await_condition(jobs.clone(), name, conditions::is_job_completed())
+            .await
+            .unwrap();
+    }
     let pod_of = |job: &str| {
         kube.list("Pod")
             .into_iter()
@@ -935,5 +1010,179 @@ async fn watch_streams_events_with_selector_transitions_and_times_out() {
     assert!(
         elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(3),
         "{elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn streaming_list_ends_its_initial_events_with_a_bookmark() {
+    let kube = FakeKube::start(
+        FakeConfig::default().objects([config_map("a", "x"), config_map("b", "x")]),
+    );
+    let cms: Api<ConfigMap> = Api::namespaced(client(&kube).await, NAMESPACE);
+    let stream = watcher(cms, watcher::Config::default().streaming_lists());
+    let mut stream = std::pin::pin!(stream);
+    let mut seen = Vec::new();
+    loop {
+        match next(&mut stream).await.unwrap().unwrap() {
+            watcher::Event::Init => seen.push("init".to_string()),
+            watcher::Event::InitApply(cm) => seen.push(cm.metadata.name.unwrap()),
+            watcher::Event::InitDone => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(seen, ["init", "a", "b"]);
+    kube.insert(config_map("c", "x"));
+    match next(&mut stream).await.unwrap().unwrap() {
+        watcher::Event::Apply(cm) => assert_eq!(cm.metadata.name.as_deref(), Some("c")),
+        other => panic!("unexpected {other:?}"),
+    }
+    let watch = kube.requests().remove(0);
+    assert_eq!(watch.verb, Some(Verb::Watch));
+    assert!(
+        watch.query.contains("sendInitialEvents=true"),
+        "{}",
+        watch.query
+    );
+}
+
+/// The wire itself: a blocking client, as plain as curl.
+fn raw_get(kube: &FakeKube, path_and_query: &str, token: Option<&str>) -> String {
+    let address = kube.url().trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path_and_query} HTTP/1.1\r\nHost: {address}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn wire_format_of_watch_errors_and_version() {
+    let kube = FakeKube::start(FakeConfig::default().object(config_map("a", "x")));
+    let token = kube.token().to_string();
+
+    let watch = raw_get(
+        &kube,
+        "/api/v1/namespaces/camunda/configmaps?watch=1&timeoutSeconds=1&labelSelector=app%3Dx",
+        Some(&token),
+    );
+    let (head, body) = watch.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.contains("Transfer-Encoding: chunked"), "{head}");
+    assert!(head.contains("Content-Type: application/json"), "{head}");
+    // One chunk per event, one JSON object per line, then the last chunk.
+    let (size, rest) = body.split_once("\r\n").unwrap();
+    let size = usize::from_str_radix(size, 16).unwrap();
+    let line = &rest[..size];
+    assert!(line.ends_with('\n'));
+    let event: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(event["type"], "ADDED");
+    assert_eq!(event["object"]["kind"], "ConfigMap");
+    assert_eq!(event["object"]["metadata"]["name"], "a");
+    assert!(body.ends_with("0\r\n\r\n"), "{body:?}");
+
+    let denied = raw_get(&kube, "/api/v1/nodes", None);
+    let (head, body) = denied.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{head}");
+    let status: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        status,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+               "message": "Unauthorized", "reason": "Unauthorized", "code": 401})
+    );
+
+    let unknown = raw_get(&kube, "/apis/example.com/v1/widgets", Some(&token));
+    assert!(
+        unknown.starts_with("HTTP/1.1 404 Not Found\r\n"),
+        "{unknown}"
+    );
+    assert!(unknown.contains("the server could not find the requested resource"));
+
+    let version = raw_get(&kube, "/version", Some(&token));
+    let body: Value = serde_json::from_str(version.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(
+        (body["major"].as_str(), body["minor"].as_str()),
+        (Some("1"), Some("30+"))
+    );
+}
+
+#[tokio::test]
+async fn create_validates_like_the_api_server() {
+    let kube = FakeKube::start(FakeConfig::default().object(service_account("zeebe-sa", None)));
+    let client = client(&kube).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NAMESPACE);
+    let jobs: Api<Job> = Api::namespaced(client.clone(), NAMESPACE);
+
+    let mut nameless = probe_pod("", "zeebe-sa");
+    nameless.metadata.generate_name = None;
+    let (code, reason, message) = api_error(pods.create(&PostParams::default(), &nameless).await);
+    assert_eq!(
+        (code, reason.as_str(), message.as_str()),
+        (
+            422,
+            "Invalid",
+            "Pod \"\" is invalid: metadata.name: Required value: name or generateName is required"
+        )
+    );
+
+    let mut always = probe_job("always", "zeebe-sa", &[]);
+    let template = always
+        .spec
+        .as_mut()
+        .unwrap()
+        .template
+        .spec
+        .as_mut()
+        .unwrap();
+    template.restart_policy = Some("Always".into());
+    let (code, _, message) = api_error(jobs.create(&PostParams::default(), &always).await);
+    assert_eq!(code, 422);
+    assert_eq!(
+        message,
+        "Job.batch \"always\" is invalid: spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""
+    );
+
+    let long = "irsa-check-identity-keycloak-web-modeler-restapi-abcdefghij-xyz12";
+    assert_eq!(long.len(), 65);
+    let (code, _, message) = api_error(
+        jobs.create(&PostParams::default(), &probe_job(long, "zeebe-sa", &[]))
+            .await,
+    );
+    assert_eq!(code, 422);
+    assert!(
+        message.contains("must be no more than 63 characters"),
+        "{message}"
+    );
+
+    let (code, _, _) = api_error(
+        jobs.create(&PostParams::default(), &probe_job("Upper", "zeebe-sa", &[]))
+            .await,
+    );
+    assert_eq!(code, 422);
+
+    let job = jobs
+        .create(&PostParams::default(), &probe_job("twice", "zeebe-sa", &[]))
+        .await
+        .unwrap();
+    let uid = job.metadata.uid.clone().unwrap();
+    let labels = job.spec.unwrap().template.metadata.unwrap().labels.unwrap();
+    assert_eq!(labels["batch.kubernetes.io/controller-uid"], uid);
+    assert_eq!(labels["job-name"], "twice");
+    let (code, reason, message) = api_error(
+        jobs.create(&PostParams::default(), &probe_job("twice", "zeebe-sa", &[]))
+            .await,
+    );
+    assert_eq!(
+        (code, reason.as_str(), message.as_str()),
+        (409, "AlreadyExists", "jobs.batch \"twice\" already exists")
     );
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -227,58 +228,76 @@ pub fn container_env(pod: &Value) -> BTreeMap<String, String> {
 
 const NODE_NAME: &str = "ip-10-0-1-23.eu-west-1.compute.internal";
 
-/// Called right after a Job is stored: the job controller creates its pod (through
-/// admission and the webhook), then after the configured delay the "kubelet" finishes it.
+/// Called right after a Job is stored. Like the real controllers, the work happens
+/// after the create has been answered: the job controller creates the pod (through
+/// admission and the webhook), the "kubelet" finishes it after the configured delay,
+/// and the TTL controller deletes a finished Job after `ttlSecondsAfterFinished`.
 pub fn start(shared: &Arc<Shared>, job: &Value) {
     let namespace = str_at(job, "/metadata/namespace").to_string();
     let job_name = str_at(job, "/metadata/name").to_string();
-    let job_uid = str_at(job, "/metadata/uid").to_string();
-    let settings = &shared.settings;
-    let webhook_region = settings.webhook.then_some(settings.region.as_str());
-
-    let pod_name = shared.write(|store| {
-        let mut pod = pod_for(store, job, &namespace, &job_name, &job_uid);
-        // The controller names pods by generateName, so admission sees `<job>-`.
-        if admit_pod(
-            store,
-            &namespace,
-            &mut pod,
-            &format!("{job_name}-"),
-            webhook_region,
-        )
-        .is_err()
-        {
-            // The real controller only records an event and retries; the Job stays
-            // without pods until its deadline.
-            return None;
-        }
-        store.stamp_new(&POD, &mut pod, &namespace);
-        if let Some(status) = pod.as_object_mut() {
-            status.insert(
-                "status".into(),
-                json!({"phase": "Pending", "qosClass": "BestEffort"}),
-            );
-        }
-        let pod_name = str_at(&pod, "/metadata/name").to_string();
-        store.put(&POD, pod);
-        update_job(store, &namespace, &job_name, |status| {
-            status.insert("active".into(), json!(1));
-            status.insert("ready".into(), json!(0));
-            status.insert("terminating".into(), json!(0));
-            status.insert("startTime".into(), json!(now_rfc3339()));
-            status.insert("uncountedTerminatedPods".into(), json!({}));
-        });
-        Some(pod_name)
-    });
-    let Some(pod_name) = pod_name else {
-        return;
-    };
-
+    let job = job.clone();
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
+        let Some(pod_name) = shared.write(|store| create_pod(store, &shared, &job)) else {
+            return;
+        };
         tokio::time::sleep(shared.settings.job_delay).await;
-        shared.write(|store| finish(store, &shared, &namespace, &job_name, &pod_name));
+        let finished =
+            shared.write(|store| finish(store, &shared, &namespace, &job_name, &pod_name));
+        let ttl = job
+            .pointer("/spec/ttlSecondsAfterFinished")
+            .and_then(Value::as_u64);
+        if let (true, Some(ttl)) = (finished, ttl) {
+            tokio::time::sleep(Duration::from_secs(ttl)).await;
+            shared.write(|store| {
+                let uid = str_at(&job, "/metadata/uid");
+                let current = store.get(&JOB, &namespace, &job_name);
+                // Only the same Job, not a new one that took its name.
+                if current.is_some_and(|j| str_at(j, "/metadata/uid") == uid) {
+                    store.delete(&JOB, &namespace, &job_name);
+                    store.delete_dependents(uid);
+                }
+            });
+        }
     });
+}
+
+/// The job controller's pod for a new Job; `None` when admission rejects it (the
+/// real controller only records an event and retries, so the Job stays podless).
+fn create_pod(store: &mut Store, shared: &Shared, job: &Value) -> Option<String> {
+    let namespace = str_at(job, "/metadata/namespace");
+    let job_name = str_at(job, "/metadata/name");
+    let job_uid = str_at(job, "/metadata/uid");
+    store.get(&JOB, namespace, job_name)?;
+    let settings = &shared.settings;
+    let webhook_region = settings.webhook.then_some(settings.region.as_str());
+    let mut pod = pod_for(store, job, namespace, job_name, job_uid);
+    // The controller names pods by generateName, so admission sees `<job>-`.
+    admit_pod(
+        store,
+        namespace,
+        &mut pod,
+        &format!("{job_name}-"),
+        webhook_region,
+    )
+    .ok()?;
+    store.stamp_new(&POD, &mut pod, namespace);
+    if let Some(map) = pod.as_object_mut() {
+        map.insert(
+            "status".into(),
+            json!({"phase": "Pending", "qosClass": "BestEffort"}),
+        );
+    }
+    let pod_name = str_at(&pod, "/metadata/name").to_string();
+    store.put(&POD, pod);
+    update_job(store, namespace, job_name, |status| {
+        status.insert("active".into(), json!(1));
+        status.insert("ready".into(), json!(0));
+        status.insert("terminating".into(), json!(0));
+        status.insert("startTime".into(), json!(now_rfc3339()));
+        status.insert("uncountedTerminatedPods".into(), json!({}));
+    });
+    Some(pod_name)
 }
 
 /// The pod the job controller makes from the Job's template.
@@ -334,9 +353,16 @@ fn update_job(
     }
 }
 
-fn finish(store: &mut Store, shared: &Shared, namespace: &str, job_name: &str, pod_name: &str) {
+/// Returns whether the Job reached a terminal condition.
+fn finish(
+    store: &mut Store,
+    shared: &Shared,
+    namespace: &str,
+    job_name: &str,
+    pod_name: &str,
+) -> bool {
     let Some(mut pod) = store.get(&POD, namespace, pod_name).cloned() else {
-        return;
+        return false;
     };
     let settings = &shared.settings;
     let account = service_account_of(&pod);
@@ -390,6 +416,7 @@ fn finish(store: &mut Store, shared: &Shared, namespace: &str, job_name: &str, p
                 status.insert("ready".into(), json!(0));
                 status.insert("completionTime".into(), json!(now));
             });
+            true
         }
         JobBehaviour::Fail => {
             store.logs.insert(key, String::new());
@@ -408,6 +435,7 @@ fn finish(store: &mut Store, shared: &Shared, namespace: &str, job_name: &str, p
                 status.insert("failed".into(), json!(1));
                 status.insert("ready".into(), json!(0));
             });
+            true
         }
         JobBehaviour::NeverFinish => {
             store.logs.insert(key, String::new());
@@ -416,6 +444,7 @@ fn finish(store: &mut Store, shared: &Shared, namespace: &str, job_name: &str, p
             update_job(store, namespace, job_name, |status| {
                 status.insert("ready".into(), json!(1));
             });
+            false
         }
     }
 }

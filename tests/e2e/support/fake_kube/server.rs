@@ -19,8 +19,7 @@ use super::selector::{FieldSelector, LabelSelector};
 use super::state::Shared;
 use super::status::Failure;
 use super::store::{
-    ObjectKey, POD, Resource, Store, labels_of, resource_by_route, resource_of, set_metadata,
-    str_at,
+    ObjectKey, POD, Resource, Store, labels_of, resource_by_route, set_metadata, str_at,
 };
 use super::watch::{self, WatchSpec};
 
@@ -633,9 +632,9 @@ fn delete(
         let deleted = store.delete(resource, namespace, name)?;
         let uid = str_at(&deleted, "/metadata/uid").to_string();
         if policy == "Orphan" {
-            orphan_dependents(store, &uid);
+            store.orphan_dependents(&uid);
         } else {
-            delete_dependents(store, &uid);
+            store.delete_dependents(&uid);
         }
         Some(deleted)
     });
@@ -646,45 +645,6 @@ fn delete(
     } else {
         response
     })
-}
-
-fn owned_by(object: &Value, uid: &str) -> bool {
-    object
-        .pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)
-        .is_some_and(|refs| refs.iter().any(|r| str_at(r, "/uid") == uid))
-}
-
-fn dependents(store: &Store, uid: &str) -> Vec<(&'static Resource, Value)> {
-    store
-        .all()
-        .filter(|o| owned_by(o, uid))
-        .filter_map(|o| resource_of(o).map(|r| (r, o.clone())))
-        .collect()
-}
-
-/// The garbage collector's cascade (background and foreground end the same way here).
-fn delete_dependents(store: &mut Store, uid: &str) {
-    for (resource, object) in dependents(store, uid) {
-        let namespace = str_at(&object, "/metadata/namespace");
-        let name = str_at(&object, "/metadata/name");
-        if let Some(deleted) = store.delete(resource, namespace, name) {
-            delete_dependents(store, str_at(&deleted, "/metadata/uid"));
-        }
-    }
-}
-
-/// Orphaning removes the owner's reference from each dependent.
-fn orphan_dependents(store: &mut Store, uid: &str) {
-    for (resource, mut object) in dependents(store, uid) {
-        if let Some(refs) = object
-            .pointer_mut("/metadata/ownerReferences")
-            .and_then(Value::as_array_mut)
-        {
-            refs.retain(|r| str_at(r, "/uid") != uid);
-        }
-        store.put(resource, object);
-    }
 }
 
 fn logs(

@@ -305,6 +305,43 @@ impl Store {
         Some(object)
     }
 
+    /// Objects whose ownerReferences name this uid.
+    fn dependents(&self, uid: &str) -> Vec<(&'static Resource, Value)> {
+        self.objects
+            .values()
+            .filter(|o| {
+                o.pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                    .is_some_and(|refs| refs.iter().any(|r| str_at(r, "/uid") == uid))
+            })
+            .filter_map(|o| resource_of(o).map(|r| (r, o.clone())))
+            .collect()
+    }
+
+    /// The garbage collector's cascade (background and foreground end the same way here).
+    pub fn delete_dependents(&mut self, uid: &str) {
+        for (resource, object) in self.dependents(uid) {
+            let namespace = str_at(&object, "/metadata/namespace");
+            let name = str_at(&object, "/metadata/name");
+            if let Some(deleted) = self.delete(resource, namespace, name) {
+                self.delete_dependents(str_at(&deleted, "/metadata/uid"));
+            }
+        }
+    }
+
+    /// Orphaning removes the owner's reference from each dependent.
+    pub fn orphan_dependents(&mut self, uid: &str) {
+        for (resource, mut object) in self.dependents(uid) {
+            if let Some(refs) = object
+                .pointer_mut("/metadata/ownerReferences")
+                .and_then(Value::as_array_mut)
+            {
+                refs.retain(|r| str_at(r, "/uid") != uid);
+            }
+            self.put(resource, object);
+        }
+    }
+
     /// Fills what the API server sets on every new object: namespace, uid,
     /// creationTimestamp. Keeps values the object already has (seeded worlds).
     pub fn stamp_new(&mut self, resource: &Resource, object: &mut Value, namespace: &str) {

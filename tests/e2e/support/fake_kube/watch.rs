@@ -61,7 +61,8 @@ pub fn spec(
         })?),
     };
     let timeout = match request.param("timeoutSeconds").unwrap_or("") {
-        "" => DEFAULT_TIMEOUT,
+        // Zero means "not given" to the API server too.
+        "" | "0" => DEFAULT_TIMEOUT,
         text => Duration::from_secs(text.parse::<u64>().map_err(|_| {
             Failure::bad_request(format!("timeoutSeconds: Invalid value: \"{text}\""))
         })?),
