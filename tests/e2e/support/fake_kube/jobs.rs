@@ -34,6 +34,19 @@ pub struct RoleTrust {
     pub subject: String,
 }
 
+/// How the AWS CLI in the probe image words its errors; the image's CLI version decides.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AwsCliStyle {
+    /// AWS CLI v2 before its error-format rework: a blank line, then the message;
+    /// the credentials hint says `aws configure` (the wording PROBE.md quotes).
+    #[default]
+    Legacy,
+    /// Recent AWS CLI v2 (`awscli/errorformat.py`): the message behind `aws: [ERROR]: `,
+    /// service errors followed by "Additional error details" (`Type: Sender` for STS),
+    /// and the credentials hint says `aws login`.
+    Current,
+}
+
 /// The AWS side as seen from inside a probe pod.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProbeWorld {
@@ -47,6 +60,7 @@ pub struct ProbeWorld {
     pub imds_reachable: bool,
     /// `host:port` targets that accept TCP connections from pods.
     pub open_targets: BTreeSet<String>,
+    pub cli: AwsCliStyle,
 }
 
 impl Default for ProbeWorld {
@@ -57,6 +71,7 @@ impl Default for ProbeWorld {
             node_instance_id: spec::NODE_INSTANCE_ID.to_string(),
             imds_reachable: false,
             open_targets: BTreeSet::new(),
+            cli: AwsCliStyle::Legacy,
         }
     }
 }
@@ -82,6 +97,11 @@ impl ProbeWorld {
         self
     }
 
+    pub fn cli(mut self, style: AwsCliStyle) -> ProbeWorld {
+        self.cli = style;
+        self
+    }
+
     pub fn node(mut self, role_arn: &str, instance_id: &str) -> ProbeWorld {
         self.node_role_arn = role_arn.to_string();
         self.node_instance_id = instance_id.to_string();
@@ -99,29 +119,37 @@ impl ProbeWorld {
 pub const SESSION_NAME: &str = "botocore-session-1732965600";
 
 /// What `aws sts get-caller-identity --output json` prints (stdout and stderr, in
-/// order) and its exit code, for a container with this env.
+/// order) and its exit code, for a container with this env, in the world's CLI style.
 pub fn caller_identity(
     env: &BTreeMap<String, String>,
     subject: &str,
     world: &ProbeWorld,
 ) -> (String, i32) {
-    // The AWS CLI v2 writes a blank line before every error message.
-    let error = |message: &str, rc: i32| (format!("\n{message}\n"), rc);
+    // A service's answer, as botocore's ClientError words it (STS errors are `Sender`'s).
+    let client_error = |code: &str, message: &str| {
+        let text = format!(
+            "An error occurred ({code}) when calling the AssumeRoleWithWebIdentity operation: {message}"
+        );
+        let output = match world.cli {
+            AwsCliStyle::Legacy => format!("\n{text}\n"),
+            AwsCliStyle::Current => {
+                format!("\naws: [ERROR]: {text}\n\nAdditional error details:\nType: Sender\n")
+            }
+        };
+        (output, 254)
+    };
     let role_arn = env.get("AWS_ROLE_ARN").filter(|v| !v.is_empty());
     let token_file = env
         .get("AWS_WEB_IDENTITY_TOKEN_FILE")
         .filter(|v| !v.is_empty());
     if let (Some(role_arn), Some(_)) = (role_arn, token_file) {
         let Some((partition, account, role_name)) = parse_role_arn(role_arn) else {
-            return error(
-                "An error occurred (ValidationError) when calling the AssumeRoleWithWebIdentity operation: Request ARN is invalid",
-                254,
-            );
+            return client_error("ValidationError", "Request ARN is invalid");
         };
         if !world.admits(role_arn, subject) {
-            return error(
-                "An error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity",
-                254,
+            return client_error(
+                "AccessDenied",
+                "Not authorized to perform sts:AssumeRoleWithWebIdentity",
             );
         }
         return (
@@ -146,10 +174,15 @@ pub fn caller_identity(
             0,
         );
     }
-    error(
-        "Unable to locate credentials. You can configure credentials by running \"aws configure\".",
-        253,
-    )
+    let output = match world.cli {
+        AwsCliStyle::Legacy => {
+            "\nUnable to locate credentials. You can configure credentials by running \"aws configure\".\n"
+        }
+        AwsCliStyle::Current => {
+            "\naws: [ERROR]: Unable to locate credentials. You can configure credentials by running \"aws login\".\n"
+        }
+    };
+    (output.to_string(), 253)
 }
 
 /// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME` → (partition, account, name).
@@ -550,6 +583,29 @@ mod tests {
         assert_eq!(parse_role_arn("arn:aws:iam::12345:role/R"), None);
         assert_eq!(parse_role_arn("arn:aws:iam::123456789012:user/R"), None);
         assert_eq!(parse_role_arn("R"), None);
+    }
+
+    #[test]
+    fn recent_cli_prefixes_errors_and_adds_details() {
+        let world = ProbeWorld::default().cli(AwsCliStyle::Current);
+        let denied = env(&[
+            ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/R"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/t"),
+        ]);
+        assert_eq!(
+            caller_identity(&denied, "system:serviceaccount:a:b", &world),
+            (
+                "\naws: [ERROR]: An error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity\n\nAdditional error details:\nType: Sender\n".to_string(),
+                254
+            )
+        );
+        assert_eq!(
+            caller_identity(&env(&[]), "system:serviceaccount:a:b", &world),
+            (
+                "\naws: [ERROR]: Unable to locate credentials. You can configure credentials by running \"aws login\".\n".to_string(),
+                253
+            )
+        );
     }
 
     #[test]

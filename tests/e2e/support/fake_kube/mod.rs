@@ -44,7 +44,9 @@ pub use admission::{ROLE_ARN_ANNOTATION, TOKEN_FILE, TOKEN_MOUNT_PATH, TOKEN_VOL
 #[allow(unused_imports)]
 pub use faults::{FAKE_USER, Fault, FaultAction};
 #[allow(unused_imports)]
-pub use jobs::{JobBehaviour, ProbeWorld, RoleTrust, SESSION_NAME, caller_identity, probe_log};
+pub use jobs::{
+    AwsCliStyle, JobBehaviour, ProbeWorld, RoleTrust, SESSION_NAME, caller_identity, probe_log,
+};
 #[allow(unused_imports)]
 pub use kubeconfig::{KubeAuth, eks_token};
 #[allow(unused_imports)]
