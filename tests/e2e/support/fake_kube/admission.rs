@@ -298,37 +298,26 @@ fn parse_go_bool(text: &str) -> Option<bool> {
     }
 }
 
-type FieldErrors = Vec<(&'static str, &'static str, String)>;
+/// (field path, cause reason, text after the field), as `Failure::invalid` takes them.
+type FieldErrors = Vec<(String, &'static str, String)>;
 
-/// The pod spec checks whose absence would hide a malformed probe.
-fn validate_pod_spec(spec: Option<&Value>, prefix: &'static str) -> Result<(), FieldErrors> {
+/// The pod spec checks whose absence would hide a malformed probe; `path` is where
+/// the pod spec sits (`spec`, or `spec.template.spec` in a Job).
+fn validate_pod_spec(spec: Option<&Value>, path: &str) -> Result<(), FieldErrors> {
+    let required = |field: String| (field, "FieldValueRequired", "Required value".to_string());
     let containers = spec
         .and_then(|s| s.get("containers"))
         .and_then(Value::as_array)
         .filter(|c| !c.is_empty());
     let Some(containers) = containers else {
-        let field = if prefix == "spec" {
-            "spec.containers"
-        } else {
-            "spec.template.spec.containers"
-        };
-        return Err(vec![(field, "FieldValueRequired", "Required value".into())]);
+        return Err(vec![required(format!("{path}.containers"))]);
     };
     let mut errors = Vec::new();
-    for container in containers {
-        if str_at(container, "/name").is_empty() {
-            errors.push((
-                "spec.containers[0].name",
-                "FieldValueRequired",
-                "Required value".to_string(),
-            ));
-        }
-        if str_at(container, "/image").is_empty() {
-            errors.push((
-                "spec.containers[0].image",
-                "FieldValueRequired",
-                "Required value".to_string(),
-            ));
+    for (i, container) in containers.iter().enumerate() {
+        for field in ["name", "image"] {
+            if str_at(container, &format!("/{field}")).is_empty() {
+                errors.push(required(format!("{path}.containers[{i}].{field}")));
+            }
         }
     }
     if errors.is_empty() {
@@ -346,7 +335,7 @@ pub fn admit_job(job: &mut Value, resource: &Resource) -> Result<(), Failure> {
     let mut errors: FieldErrors = Vec::new();
     if name.len() > 63 {
         errors.push((
-            "spec.template.labels",
+            "spec.template.labels".into(),
             "FieldValueInvalid",
             format!("Invalid value: \"{name}\": must be no more than 63 characters"),
         ));
@@ -354,17 +343,17 @@ pub fn admit_job(job: &mut Value, resource: &Resource) -> Result<(), Failure> {
     match str_at(job, "/spec/template/spec/restartPolicy") {
         "Never" | "OnFailure" => {}
         "" => errors.push((
-            "spec.template.spec.restartPolicy",
+            "spec.template.spec.restartPolicy".into(),
             "FieldValueRequired",
             "Required value: valid values: \"OnFailure\", \"Never\"".to_string(),
         )),
         other => errors.push((
-            "spec.template.spec.restartPolicy",
+            "spec.template.spec.restartPolicy".into(),
             "FieldValueNotSupported",
             format!("Unsupported value: \"{other}\": supported values: \"OnFailure\", \"Never\""),
         )),
     }
-    if let Err(more) = validate_pod_spec(job.pointer("/spec/template/spec"), "template") {
+    if let Err(more) = validate_pod_spec(job.pointer("/spec/template/spec"), "spec.template.spec") {
         errors.extend(more);
     }
     if !errors.is_empty() {

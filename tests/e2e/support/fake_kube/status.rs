@@ -69,10 +69,14 @@ impl Failure {
 
     /// A validation failure: 422 Invalid, one cause per field error.
     /// `errors` are (field, cause reason, text after the field).
-    pub fn invalid(resource: &Resource, name: &str, errors: &[(&str, &str, String)]) -> Failure {
+    pub fn invalid<F: AsRef<str>>(
+        resource: &Resource,
+        name: &str,
+        errors: &[(F, &str, String)],
+    ) -> Failure {
         let texts: Vec<String> = errors
             .iter()
-            .map(|(field, _, text)| format!("{field}: {text}"))
+            .map(|(field, _, text)| format!("{}: {text}", field.as_ref()))
             .collect();
         let joined = if texts.len() == 1 {
             texts[0].clone()
@@ -81,7 +85,9 @@ impl Failure {
         };
         let causes: Vec<Value> = errors
             .iter()
-            .map(|(field, reason, text)| json!({"reason": reason, "message": text, "field": field}))
+            .map(|(field, reason, text)| {
+                json!({"reason": reason, "message": text, "field": field.as_ref()})
+            })
             .collect();
         let mut details = resource.status_details(name);
         if let Some(map) = details.as_object_mut() {
