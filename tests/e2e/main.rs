@@ -7,4 +7,5 @@
 mod support;
 
 mod aws_support_smoke;
+mod fake_kube_smoke;
 mod world_smoke;

@@ -2,6 +2,7 @@
 
 pub mod aws_proxy;
 pub mod aws_world;
+pub mod fake_kube;
 pub mod helm;
 pub mod moto;
 pub mod spec;
