@@ -551,3 +551,29 @@ fn namespace_and_exclusions_come_from_the_environment() {
     out.passes()
         .stdout_line("[INFO] Components to exclude from IRSA checks: optimize,webModeler");
 }
+
+#[test]
+fn a_password_inside_a_checked_url_is_never_printed() {
+    let url = format!(
+        "jdbc:aws-wrapper:postgresql://{}:5432/camunda_identity?wrapperPlugins=iam&password=dummy-Url-Pw-1234",
+        spec::AURORA_HOST
+    );
+    let out = run_with(
+        Scenario::healthy(Gen::V8_8).set(
+            "identity.env",
+            json!([
+                {"name": "SPRING_DATASOURCE_URL", "value": url},
+                {"name": "SPRING_DATASOURCE_DRIVER_CLASS_NAME", "value": "software.amazon.jdbc.Driver"}
+            ]),
+        ),
+        &["--verbose"],
+    );
+    out.passes()
+        .stdout_has("[OK] (component=identity) SPRING_DATASOURCE_URL for identity is correctly set", &["password="])
+        .never_prints("dummy-Url-Pw-1234");
+    let json = run_with(
+        Scenario::healthy(Gen::V8_8).set("identity.env", json!([{"name": "SPRING_DATASOURCE_URL", "value": "jdbc:aws-wrapper:postgresql://u:dummy-Url-Pw-5678@h:5432/d?wrapperPlugins=iam"}])),
+        &["--output", "json"],
+    );
+    json.never_prints("dummy-Url-Pw-5678");
+}
