@@ -135,6 +135,21 @@ pub fn plan(
     ] {
         let mut seen = Vec::new();
         for asked in list {
+            // An external Keycloak replaces the subchart whatever its switch says, and
+            // also on 8.10, whose chart has no subchart at all.
+            if asked == Component::IdentityKeycloak && keycloak == KeycloakMode::External {
+                if category == Category::Postgres {
+                    plan.external_keycloak = true;
+                }
+                plan.findings.push(
+                    Finding::info(
+                        Code::ComponentSelection,
+                        "Skipping the identityKeycloak service account: Keycloak is external, so the subchart's account is not used.",
+                    )
+                    .component(asked.key()),
+                );
+                continue;
+            }
             let Some(component) = asked.successor_in(generation) else {
                 if asked == Component::IdentityKeycloak {
                     plan.findings.push(
@@ -194,19 +209,6 @@ pub fn plan(
                         format!(
                             "Component {component} is disabled ({reason}), skipping verification."
                         ),
-                    )
-                    .component(component.key()),
-                );
-                continue;
-            }
-            if component == Component::IdentityKeycloak && keycloak != KeycloakMode::Bundled {
-                if keycloak == KeycloakMode::External && category == Category::Postgres {
-                    plan.external_keycloak = true;
-                }
-                plan.findings.push(
-                    Finding::info(
-                        Code::ComponentSelection,
-                        "Skipping the identityKeycloak service account: Keycloak is not the bundled subchart.",
                     )
                     .component(component.key()),
                 );

@@ -66,10 +66,10 @@ pub fn judge_reach(
 /// Code 86: the external Keycloak's URL and Service.
 pub fn judge_external_keycloak(
     _components: &ComponentsFacts,
-    _values: &Values,
-    _namespace: &str,
+    values: &Values,
+    namespace: &str,
 ) -> Vec<Finding> {
-    Vec::new()
+    crate::checks::aurora::judge_external_keycloak(values, None, namespace).0
 }
 
 /// Codes 110 and 163: the live service account and its role annotation.

@@ -7,4 +7,6 @@
 mod support;
 
 mod aws_support_smoke;
+mod fake_kube_smoke;
+mod values_scenarios;
 mod world_smoke;
