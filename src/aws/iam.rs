@@ -34,7 +34,7 @@ pub struct RoleFacts {
 /// GetOpenIDConnectProvider; `Ok(None)` when IAM has no such provider.
 pub async fn oidc_provider(config: &SdkConfig, arn: &str) -> Fetched<Option<OidcProvider>> {
     crate::log::call(format!("iam:GetOpenIDConnectProvider arn={arn}"));
-    let answer = Client::new(config)
+    let answer = Client::new(&super::for_global_service(config))
         .get_open_id_connect_provider()
         .open_id_connect_provider_arn(arn)
         .send()
@@ -51,7 +51,7 @@ pub async fn oidc_provider(config: &SdkConfig, arn: &str) -> Fetched<Option<Oidc
 /// Read the roles named `names` (role names, not ARNs), each once, with their attached
 /// managed policies (default version), inline policies and permissions boundary.
 pub async fn roles(config: &SdkConfig, names: Vec<String>) -> BTreeMap<String, RoleFacts> {
-    let client = Client::new(config);
+    let client = Client::new(&super::for_global_service(config));
     let read = bounded(names, CONCURRENCY, |name| {
         let client = client.clone();
         async move { read_role(&client, name).await }

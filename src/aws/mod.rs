@@ -35,6 +35,16 @@ pub fn in_region(config: &SdkConfig, region: &str) -> SdkConfig {
         .build()
 }
 
+/// The configuration for the global services (STS, IAM). They answer in every region;
+/// without any region configured, sign for the global endpoint's region (us-east-1)
+/// rather than fail: code 31 says that the region is missing.
+pub fn for_global_service(config: &SdkConfig) -> SdkConfig {
+    match config.region() {
+        Some(_) => config.clone(),
+        None => in_region(config, "us-east-1"),
+    }
+}
+
 /// Turn an SDK error into a fact: the operation, the service's error code and message
 /// (or, for transport errors, the whole error chain on one line).
 pub fn sdk_error<E, R>(call: impl Into<String>, err: SdkError<E, R>) -> ApiError

@@ -15,7 +15,7 @@ pub struct CallerIdentity {
 
 pub async fn caller_identity(config: &SdkConfig) -> Fetched<CallerIdentity> {
     crate::log::call("sts:GetCallerIdentity");
-    let out = aws_sdk_sts::Client::new(config)
+    let out = aws_sdk_sts::Client::new(&super::for_global_service(config))
         .get_caller_identity()
         .send()
         .await

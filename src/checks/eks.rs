@@ -96,10 +96,16 @@ impl EksFacts {
                 Err(_) => ClusterMatch::None(format!("EKS cluster {name} could not be described")),
             },
             ClusterSearch::Listed { listed, described } => {
-                if listed.is_err() {
-                    return ClusterMatch::None(format!(
-                        "the EKS clusters of region {region} could not be listed"
-                    ));
+                match listed {
+                    Err(_) => {
+                        return ClusterMatch::None(format!(
+                            "the EKS clusters of region {region} could not be listed"
+                        ));
+                    }
+                    Ok(names) if names.is_empty() => {
+                        return ClusterMatch::None(format!("region {region} has no EKS clusters"));
+                    }
+                    Ok(_) => {}
                 }
                 described
                     .iter()
@@ -393,6 +399,10 @@ fn judge_match(facts: &EksFacts) -> Finding {
         (ClusterSearch::Listed { listed: Err(_), .. }, _) => Finding::skip(
             Code::EksClusterMatch,
             format!("EKS cluster match: the EKS clusters of region {region} could not be listed."),
+        ),
+        (ClusterSearch::Listed { listed: Ok(names), .. }, _) if names.is_empty() => Finding::skip(
+            Code::EksClusterMatch,
+            format!("EKS cluster match: region {region} has no EKS clusters."),
         ),
         (ClusterSearch::Listed { described, .. }, _) => {
             let seen: Vec<String> = described
@@ -776,8 +786,19 @@ mod tests {
         );
 
         let f = judge_eks(&listed(vec![]));
-        assert_eq!(levels(&f)[1..3], [(31, Level::Fail), (32, Level::Fail)]);
+        assert_eq!(
+            levels(&f)[1..4],
+            [(31, Level::Fail), (32, Level::Skip), (33, Level::Skip)]
+        );
         assert_eq!(f[1].message, "No EKS clusters found in region eu-west-1.");
+        assert_eq!(
+            f[2].message,
+            "EKS cluster match: region eu-west-1 has no EKS clusters."
+        );
+        assert_eq!(
+            f[3].message,
+            "the EKS cluster has an OIDC issuer: region eu-west-1 has no EKS clusters."
+        );
 
         let mut facts = listed(vec![]);
         facts.search = ClusterSearch::Listed {

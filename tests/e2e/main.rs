@@ -6,7 +6,9 @@
 
 mod support;
 
+mod aws_scenarios;
 mod aws_support_smoke;
 mod fake_kube_smoke;
+mod iam_policy;
 mod values_scenarios;
 mod world_smoke;

@@ -68,6 +68,13 @@ enum Effect {
     },
     /// Answer normally, but only after this long.
     Delay(Duration),
+    /// A canned answer instead of moto's (for answers moto cannot give, such as a
+    /// caller in another account).
+    Reply {
+        http: u16,
+        content_type: String,
+        body: String,
+    },
 }
 
 /// HTTP status and error code of one protocol's error.
@@ -148,6 +155,18 @@ impl Fault {
     /// The real answer, `delay` late.
     pub fn delay(action: &str, delay: Duration) -> Fault {
         Fault::new(action, Effect::Delay(delay))
+    }
+
+    /// This answer instead of moto's: status, content type and body as AWS would send them.
+    pub fn reply(action: &str, http_status: u16, content_type: &str, body: &str) -> Fault {
+        Fault::new(
+            action,
+            Effect::Reply {
+                http: http_status,
+                content_type: content_type.to_string(),
+                body: body.to_string(),
+            },
+        )
     }
 
     /// Only calls that name `resource` (a role name, policy ARN, cluster or domain name).
@@ -364,6 +383,24 @@ async fn answer(request: &Request, shared: &Shared) -> Response {
             tokio::time::sleep(delay).await;
             forward(request, shared.upstream_port).await
         }
+        Some(Effect::Reply {
+            http,
+            content_type,
+            body,
+        }) => Response {
+            status_line: status_line(http),
+            headers: vec![
+                ("Content-Type".into(), content_type),
+                (
+                    "x-amzn-RequestId".into(),
+                    format!(
+                        "{:08x}-7e57-4000-8000-000000000000",
+                        shared.request_ids.fetch_add(1, Ordering::Relaxed)
+                    ),
+                ),
+            ],
+            body: body.into_bytes(),
+        },
         Some(Effect::Error {
             query,
             rest,
@@ -450,6 +487,7 @@ fn error_response(service: &str, status: &Status, message: &str, request_id: u64
 
 fn status_line(status: u16) -> String {
     let reason = match status {
+        200 => "OK",
         400 => "Bad Request",
         403 => "Forbidden",
         404 => "Not Found",

@@ -4,7 +4,8 @@ Patches that make moto 5.2.1 answer like AWS where the tool depends on it (see
 tests/e2e/support/moto.rs):
 - EKS: every cluster gets the same random OIDC issuer and endpoint per server process.
   The cluster tags `moto:oidc-id` and `moto:endpoint` pin them per cluster, so the issuer
-  has a real-looking 32-hex id and the endpoint is the fake Kubernetes API server's URL.
+  has a real-looking 32-hex id and the endpoint is the fake Kubernetes API server's URL;
+  an empty `moto:oidc-id` makes a cluster without an issuer (moto always invents one).
 - OpenSearch: a VPC domain's endpoint is `<name>.<region>.es.amazonaws.com`; real ones are
   `vpc-<name>-<hash>.<region>.es.amazonaws.com`. The domain tag `moto:endpoint` pins it.
 - IAM: GetPolicyVersion's `Document` and ListRoles' `AssumeRolePolicyDocument` come back
@@ -57,7 +58,10 @@ _cluster_init = eks_models.Cluster.__init__
 def _pinned_cluster_init(self, *args, **kwargs):
     _cluster_init(self, *args, **kwargs)
     region, tags = self.arn.split(":")[3], self.tags or {}
-    if "moto:oidc-id" in tags:
+    if tags.get("moto:oidc-id") == "":
+        # A cluster without an OIDC issuer: EKS then sends no `identity` at all.
+        self.identity = None
+    elif "moto:oidc-id" in tags:
         self.identity = {
             "oidc": {"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{tags['moto:oidc-id']}"}
         }
