@@ -358,31 +358,35 @@ pub fn judge_domain(
         skip_68(&mut out, "the domain has no access policy");
         return out;
     };
-    let domain = domain_of(platform, target, lookup);
-    let Some(domain) = domain else {
+    let Some(domain) = domain_of(platform, target, lookup) else {
+        out.push(Finding::skip(
+            Code::OpenSearchAccessPolicy,
+            format!(
+                "access policy: the ARN of OpenSearch domain {} is unknown.",
+                facts.name
+            ),
+        ));
+        skip_68(&mut out, "the domain's ARN is unknown");
         return out;
     };
-    let unreadable: Vec<(usize, String)> = users
+    // Why each role's own policies are unknown, if they are.
+    let unreadable: Vec<Option<String>> = users
         .iter()
-        .enumerate()
-        .filter_map(|(i, s)| {
-            let arn = s.role_arn.as_deref()?;
-            roles.policies(arn).err().map(|why| (i, why))
+        .map(|s| {
+            s.role_arn
+                .as_deref()
+                .and_then(|arn| roles.policies(arn).err())
         })
         .collect();
     let principals: Vec<DomainPrincipal<'_>> = users
         .iter()
-        .enumerate()
-        .filter_map(|(i, s)| {
+        .zip(&unreadable)
+        .filter_map(|(s, why)| {
             let role_arn = s.role_arn.as_deref()?;
-            let identity = match roles.policies(role_arn) {
-                Ok(policies) => RoleIdentity::Read(policies),
-                Err(_) => unreadable
-                    .iter()
-                    .find(|(j, _)| *j == i)
-                    .map_or(RoleIdentity::Ignored, |(_, why)| {
-                        RoleIdentity::Unreadable(why)
-                    }),
+            let identity = match (roles.policies(role_arn), why) {
+                (Ok(policies), _) => RoleIdentity::Read(policies),
+                (Err(_), Some(why)) => RoleIdentity::Unreadable(why),
+                (Err(_), None) => RoleIdentity::Ignored,
             };
             Some(DomainPrincipal {
                 component: s.component.key(),
@@ -863,4 +867,342 @@ fn judge_node_roles(platform: &Platform, roles: &Roles, targets: &Targets) -> Ve
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::iam::IamRole;
+    use crate::aws::rds::ProxyFacts;
+    use crate::checks::aurora::{AuroraEndpoint, DbClusterFacts, EndpointKind};
+    use crate::checks::eks::OidcProvider;
+    use crate::facts::ApiError;
+
+    const ACCOUNT: &str = "123456789012";
+    const ISSUER: &str =
+        "https://oidc.eks.eu-west-1.amazonaws.com/id/5E1A9C1F0B2D4E6F8A9B0C1D2E3F4A5B";
+    const ROLE: &str = "arn:aws:iam::123456789012:role/AuroraRole-Keycloak-camunda-prod";
+
+    fn levels(findings: &[Finding]) -> Vec<(u8, Level)> {
+        findings
+            .iter()
+            .map(|f| (f.code.number(), f.level))
+            .collect()
+    }
+
+    fn cluster() -> EksCluster {
+        EksCluster {
+            name: "camunda-prod".into(),
+            arn: Some(format!(
+                "arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/camunda-prod"
+            )),
+            endpoint: Some("https://ABC.gr7.eu-west-1.eks.amazonaws.com".into()),
+            issuer: Some(ISSUER.into()),
+            version: Some("1.30".into()),
+        }
+    }
+
+    fn platform(search: ClusterSearch) -> Platform {
+        Platform {
+            caller: Some(CallerIdentity {
+                arn: format!("arn:aws:iam::{ACCOUNT}:user/ci"),
+                account: ACCOUNT.into(),
+                user_id: "AIDA".into(),
+            }),
+            eks: EksFacts {
+                server_url: "https://abc.gr7.eu-west-1.eks.amazonaws.com/".into(),
+                region: Some("eu-west-1".into()),
+                search,
+                provider: Some((
+                    eks::provider_arn("aws", ACCOUNT, ISSUER),
+                    Ok(Some(OidcProvider::default())),
+                )),
+            },
+            node_groups: Some(Ok(vec![])),
+            databases: vec![],
+            domains: vec![],
+        }
+    }
+
+    fn named(cluster: EksCluster) -> ClusterSearch {
+        ClusterSearch::Named {
+            name: cluster.name.clone(),
+            described: Ok(Some(cluster)),
+        }
+    }
+
+    fn trust() -> String {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": eks::provider_arn("aws", ACCOUNT, ISSUER)},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {"oidc.eks.eu-west-1.amazonaws.com/id/5E1A9C1F0B2D4E6F8A9B0C1D2E3F4A5B:sub": "system:serviceaccount:camunda:keycloak-sa"}}
+        }]})
+        .to_string()
+    }
+
+    fn roles() -> Roles {
+        let role = IamRole {
+            arn: ROLE.into(),
+            name: "AuroraRole-Keycloak-camunda-prod".into(),
+            trust_policy: Some(trust()),
+            boundary: None,
+        };
+        let policies = RolePolicies {
+            role_arn: ROLE.into(),
+            attached: Ok(vec![]),
+            inline: Ok(vec![]),
+            boundary: None,
+        };
+        Roles {
+            by_arn: [(
+                ROLE.to_string(),
+                RoleOutcome::Read(Box::new(RoleFacts {
+                    role: Ok(Some(role)),
+                    policies: Some(policies),
+                })),
+            )]
+            .into(),
+        }
+    }
+
+    fn subject() -> IrsaSubject {
+        IrsaSubject {
+            component: Component::IdentityKeycloak,
+            category: Category::Postgres,
+            service_account: "keycloak-sa".into(),
+            role_arn: Some(ROLE.into()),
+            audience: "sts.amazonaws.com".into(),
+        }
+    }
+
+    #[test]
+    fn trust_checks_needing_the_cluster_are_skipped_without_it() {
+        let matched = judge_role(
+            &platform(named(cluster())),
+            &roles(),
+            &subject(),
+            &Targets::default(),
+            "camunda",
+        );
+        assert_eq!(
+            levels(&matched)[..7],
+            [
+                (120, Level::Ok),
+                (121, Level::Ok),
+                (122, Level::Ok),
+                (123, Level::Ok),
+                (124, Level::Ok),
+                (126, Level::Ok),
+                (125, Level::Ok)
+            ]
+        );
+        // No database endpoint in the values: the permission checks say why they skip.
+        assert_eq!(levels(&matched)[7], (140, Level::Skip));
+        assert_eq!(
+            matched[7].message,
+            "the role's policies can be listed: the component's database host is not set (see 71)."
+        );
+
+        let unmatched = judge_role(
+            &platform(ClusterSearch::NoRegion),
+            &roles(),
+            &subject(),
+            &Targets::default(),
+            "camunda",
+        );
+        assert_eq!(
+            levels(&unmatched)[..7],
+            [
+                (120, Level::Ok),
+                (121, Level::Ok),
+                (122, Level::Ok),
+                (123, Level::Skip),
+                (124, Level::Skip),
+                (126, Level::Ok),
+                (125, Level::Skip)
+            ]
+        );
+        assert_eq!(
+            unmatched[6].message,
+            "the trust policy names this cluster's OIDC provider: no AWS region is known."
+        );
+        assert_eq!(unmatched[6].component.as_deref(), Some("identityKeycloak"));
+
+        let mut no_issuer = cluster();
+        no_issuer.issuer = None;
+        let f = judge_role(
+            &platform(named(no_issuer)),
+            &roles(),
+            &subject(),
+            &Targets::default(),
+            "camunda",
+        );
+        assert_eq!(
+            f[3].message,
+            "the trust policy admits this namespace and service account: EKS cluster camunda-prod has no OIDC issuer."
+        );
+    }
+
+    #[test]
+    fn role_outcomes_other_than_found() {
+        let p = platform(named(cluster()));
+        let mut subject = subject();
+        subject.role_arn = None;
+        let f = judge_role(&p, &roles(), &subject, &Targets::default(), "camunda");
+        assert_eq!(levels(&f), vec![(120, Level::Skip)]);
+
+        let subject = self::subject();
+        let other = Roles {
+            by_arn: [(
+                ROLE.to_string(),
+                RoleOutcome::OtherAccount {
+                    role_account: ACCOUNT.into(),
+                    caller_account: "210987654321".into(),
+                },
+            )]
+            .into(),
+        };
+        let f = judge_role(&p, &other, &subject, &Targets::default(), "camunda");
+        assert_eq!(levels(&f)[0], (120, Level::Warn));
+        assert_eq!(
+            f.len(),
+            12,
+            "120, six trust skips and five permission skips"
+        );
+        assert!(f[1..].iter().all(|f| f.level == Level::Skip));
+
+        let failed = Roles {
+            by_arn: [(
+                ROLE.to_string(),
+                RoleOutcome::Read(Box::new(RoleFacts {
+                    role: Err(ApiError::new(
+                        "iam:GetRole (role AuroraRole-Keycloak-camunda-prod)",
+                        Some("AccessDenied".into()),
+                        "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:GetRole",
+                    )),
+                    policies: None,
+                })),
+            )]
+            .into(),
+        };
+        let f = judge_role(&p, &failed, &subject, &Targets::default(), "camunda");
+        assert_eq!(
+            f[0].message,
+            format!(
+                "Unable to read role {ROLE} (serviceAccount=keycloak-sa): iam:GetRole (role AuroraRole-Keycloak-camunda-prod) failed: AccessDenied: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:GetRole"
+            )
+        );
+
+        let not_arn = Roles {
+            by_arn: [(ROLE.to_string(), RoleOutcome::NotARoleArn)].into(),
+        };
+        let f = judge_role(&p, &not_arn, &subject, &Targets::default(), "camunda");
+        assert_eq!(levels(&f)[0], (120, Level::Fail));
+    }
+
+    fn proxied(iam_auth: bool) -> Platform {
+        let mut p = platform(named(cluster()));
+        p.databases = vec![(
+            Component::Identity,
+            AuroraLookup {
+                endpoint: AuroraEndpoint {
+                    kind: EndpointKind::Proxy,
+                    identifier: "camunda-proxy".into(),
+                    region: "eu-west-1".into(),
+                },
+                lookup: DbClusterLookup::Found(DbClusterFacts {
+                    identifier: "camunda-aurora".into(),
+                    status: "available".into(),
+                    iam_auth: false,
+                    resource_id: Some("cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ".into()),
+                    engine: Some("aurora-postgresql".into()),
+                    via: Some("RDS Proxy camunda-proxy".into()),
+                }),
+                cluster_arn: Some(format!(
+                    "arn:aws:rds:eu-west-1:{ACCOUNT}:cluster:camunda-aurora"
+                )),
+                proxy: Some(ProxyFacts {
+                    name: "camunda-proxy".into(),
+                    arn: Some(format!(
+                        "arn:aws:rds:eu-west-1:{ACCOUNT}:db-proxy:prx-0123456789abcdef0"
+                    )),
+                    iam_auth,
+                    auth_text: if iam_auth {
+                        "IAMAuth REQUIRED".into()
+                    } else {
+                        "IAMAuth DISABLED".into()
+                    },
+                }),
+            },
+        )];
+        p
+    }
+
+    #[test]
+    fn through_a_proxy_the_proxy_decides_iam_auth_and_the_connect_resource() {
+        let p = proxied(true);
+        let f = judge_database(&p, Component::Identity);
+        assert_eq!(
+            levels(&f),
+            vec![(74, Level::Ok), (75, Level::Ok), (76, Level::Ok)]
+        );
+        assert_eq!(
+            f[0].message,
+            "Aurora cluster camunda-aurora found (via RDS Proxy camunda-proxy)."
+        );
+        assert_eq!(
+            f[1].message,
+            "RDS Proxy camunda-proxy accepts IAM authentication from clients (IAMAuth REQUIRED); it connects to Aurora cluster camunda-aurora with its own credentials."
+        );
+        assert_eq!(
+            p.databases[0].1.connect_resource_id().as_deref(),
+            Some("prx-0123456789abcdef0")
+        );
+        let f = judge_database(&proxied(false), Component::Identity);
+        assert_eq!(levels(&f)[1], (75, Level::Fail));
+        assert_eq!(f[1].component.as_deref(), Some("identity"));
+        assert!(judge_database(&p, Component::WebModeler).is_empty());
+    }
+
+    #[test]
+    fn node_fallback_without_node_groups_or_cluster() {
+        let p = platform(named(cluster()));
+        let f = judge_node_fallback(&p, &Roles::default(), &Targets::default());
+        assert_eq!(levels(&f), vec![(171, Level::Info), (172, Level::Ok)]);
+        assert_eq!(
+            f[0].message,
+            "EKS cluster camunda-prod has no managed node groups (self-managed nodes or Fargate): no node role to check."
+        );
+
+        let mut p = platform(named(cluster()));
+        p.node_groups = Some(Err(ApiError::new(
+            "eks:ListNodegroups (cluster camunda-prod)",
+            Some("AccessDeniedException".into()),
+            "not authorized",
+        )));
+        let f = judge_node_fallback(&p, &Roles::default(), &Targets::default());
+        assert_eq!(levels(&f), vec![(171, Level::Warn), (172, Level::Ok)]);
+
+        let mut p = platform(named(cluster()));
+        p.node_groups = Some(Ok(vec![Ok(NodeGroup {
+            name: "ng".into(),
+            node_role: Some(format!("arn:aws:iam::{ACCOUNT}:role/node")),
+        })]));
+        let f = judge_node_fallback(&p, &Roles::default(), &Targets::default());
+        assert_eq!(levels(&f)[0], (171, Level::Warn));
+        assert_eq!(
+            f[0].message,
+            format!(
+                "Cannot judge what node role arn:aws:iam::{ACCOUNT}:role/node grants: role arn:aws:iam::{ACCOUNT}:role/node was not read"
+            )
+        );
+
+        let f = judge_node_fallback(
+            &platform(ClusterSearch::NoRegion),
+            &Roles::default(),
+            &Targets::default(),
+        );
+        assert_eq!(levels(&f), vec![(171, Level::Skip), (172, Level::Skip)]);
+    }
 }

@@ -448,6 +448,38 @@ fn aws_76_aurora_stopped() {
         .stderr_has(&format!("[FAIL] (component=webModeler) Aurora DB cluster {AURORA_CLUSTER} is not available (status: stopped)"), &[]);
 }
 
+#[test]
+fn aws_instance_endpoint_leads_to_its_cluster() {
+    // Keycloak connects to one DB instance of the cluster: the cluster is found from it.
+    let host = "camunda-aurora-1.c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com";
+    run(Scenario::healthy(Gen::V8_8)
+        .set("identityKeycloak.externalDatabase.host", json!(host))
+        .aws(|world, _| {
+            let rds = world.rds();
+            crate::support::moto::block_on(async move {
+                rds.create_db_instance()
+                    .db_instance_identifier("camunda-aurora-1")
+                    .db_cluster_identifier(AURORA_CLUSTER)
+                    .engine("aurora-postgresql")
+                    .db_instance_class("db.r6g.large")
+                    .send()
+                    .await
+                    .unwrap();
+            });
+        }))
+    .passes()
+    .stdout_line("[INFO] (component=identityKeycloak) Parsed Aurora DB instance camunda-aurora-1 in region eu-west-1.")
+    .stdout_line(&format!("[OK] (component=identityKeycloak) Aurora cluster {AURORA_CLUSTER} found (via DB instance camunda-aurora-1)."));
+}
+
+#[test]
+fn aws_74_instance_endpoint_of_no_instance() {
+    let host = "camunda-aurora-9.c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com";
+    run(Scenario::healthy(Gen::V8_8).set("identityKeycloak.externalDatabase.host", json!(host)))
+        .exits(74)
+        .stderr_line("[FAIL] (component=identityKeycloak) No DB instance camunda-aurora-9 in region eu-west-1.");
+}
+
 // ---------------------------------------------------------------- 6: roles and trust
 
 #[test]
