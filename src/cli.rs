@@ -258,10 +258,16 @@ mod tests {
             .expect("README.md");
         for arg in Args::command().get_arguments() {
             if let Some(long) = arg.get_long() {
-                assert!(readme.contains(&format!("--{long}")), "README.md lacks --{long}");
+                assert!(
+                    readme.contains(&format!("--{long}")),
+                    "README.md lacks --{long}"
+                );
             }
             if let Some(short) = arg.get_short() {
-                assert!(readme.contains(&format!("-{short},")), "README.md lacks -{short}");
+                assert!(
+                    readme.contains(&format!("-{short},")),
+                    "README.md lacks -{short}"
+                );
             }
         }
     }

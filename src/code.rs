@@ -176,7 +176,10 @@ mod tests {
             .iter()
             .map(|c| (c.number(), c.id().to_string()))
             .collect();
-        assert_eq!(rows, expected, "README.md's table of codes differs from Code::ALL");
+        assert_eq!(
+            rows, expected,
+            "README.md's table of codes differs from Code::ALL"
+        );
     }
 
     #[test]

@@ -569,7 +569,10 @@ fn a_password_inside_a_checked_url_is_never_printed() {
         &["--verbose"],
     );
     out.passes()
-        .stdout_has("[OK] (component=identity) SPRING_DATASOURCE_URL for identity is correctly set", &["password="])
+        .stdout_has(
+            "[OK] (component=identity) SPRING_DATASOURCE_URL for identity is correctly set",
+            &["password="],
+        )
         .never_prints("dummy-Url-Pw-1234");
     let json = run_with(
         Scenario::healthy(Gen::V8_8).set("identity.env", json!([{"name": "SPRING_DATASOURCE_URL", "value": "jdbc:aws-wrapper:postgresql://u:dummy-Url-Pw-5678@h:5432/d?wrapperPlugins=iam"}])),
