@@ -187,7 +187,12 @@ pub fn plan(
                 );
                 continue;
             }
-            if let Some(reason) = disabled_reason(component, generation, values) {
+            // An external Keycloak means the subchart is off: that is not "disabled".
+            let external_keycloak =
+                component == Component::IdentityKeycloak && keycloak == KeycloakMode::External;
+            if !external_keycloak
+                && let Some(reason) = disabled_reason(component, generation, values)
+            {
                 plan.findings.push(
                     Finding::info(
                         Code::ComponentSelection,
@@ -547,6 +552,24 @@ mod tests {
         );
         assert!(plan.external_keycloak);
         assert!(!keys(&plan.postgres).contains(&"identityKeycloak"));
+        // The usual shape: the subchart is off because Keycloak is external.
+        let values = Values::new(
+            json!({"identityKeycloak": {"enabled": false}}),
+            defaults_88(),
+        );
+        let off = super::plan(
+            Generation::V8_8,
+            &values,
+            Some("camunda"),
+            &Selection::default(),
+            KeycloakMode::External,
+        );
+        assert!(off.external_keycloak);
+        assert!(
+            !off.findings
+                .iter()
+                .any(|f| f.message.contains("identityKeycloak is disabled"))
+        );
     }
 
     #[test]

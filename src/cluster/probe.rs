@@ -576,10 +576,7 @@ async fn watch_job(
                 timeout.as_secs()
             ))
         }
-        Ok(Err(e)) => ProbeOutcome::NotFinished(format!(
-            "watching it failed: {}",
-            one_line(&error_chain(&e))
-        )),
+        Ok(Err(e)) => ProbeOutcome::NotFinished(format!("watching it failed: {}", watch_error(e))),
         Ok(Ok(None)) => ProbeOutcome::NotFinished("it was deleted before it finished".to_string()),
         Ok(Ok(Some(job))) => match job_end(&job) {
             Some(JobEnd::Failed { reason, message }) => {
@@ -620,19 +617,20 @@ async fn bounded<T>(future: impl Future<Output = T>) -> Option<T> {
     tokio::time::timeout(DIAGNOSE_TIMEOUT, future).await.ok()
 }
 
-/// `kube::runtime` errors wrap the API server's Status: show the whole chain.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        let inner_text = inner.to_string();
-        if !text.contains(&inner_text) {
-            text.push_str(": ");
-            text.push_str(&inner_text);
-        }
-        source = inner.source();
+/// `kube::runtime` errors wrap the API server's answer: show it like any API error.
+fn watch_error(error: kube::runtime::wait::Error) -> ApiError {
+    use kube::runtime::watcher::Error as W;
+    let kube::runtime::wait::Error::ProbeFailed(inner) = error;
+    match inner {
+        W::InitialListFailed(e) => super::api_error("list jobs", e),
+        W::WatchStartFailed(e) | W::WatchFailed(e) => super::api_error("watch jobs", e),
+        W::WatchError(status) => ApiError::new(
+            "watch jobs",
+            Some(status.reason.clone()),
+            status.message.clone(),
+        ),
+        other => ApiError::new("watch jobs", None, other.to_string()),
     }
-    text
 }
 
 fn one_line(text: &str) -> String {

@@ -7,5 +7,6 @@
 mod support;
 
 mod aws_support_smoke;
+mod cluster_scenarios;
 mod fake_kube_smoke;
 mod world_smoke;

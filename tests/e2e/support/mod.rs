@@ -2,6 +2,7 @@
 
 pub mod aws_proxy;
 pub mod aws_world;
+pub mod cluster_run;
 pub mod fake_kube;
 pub mod helm;
 pub mod moto;
