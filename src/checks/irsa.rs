@@ -180,6 +180,7 @@ pub fn judge_account(view: &AccountView) -> Vec<Finding> {
                         ),
                     ));
                 }
+                out.extend(annotation_notes(name, sa));
                 match parse_role_arn(arn) {
                     Some(role) => out.push(Finding::ok(
                         Code::RoleArn,
@@ -201,7 +202,6 @@ pub fn judge_account(view: &AccountView) -> Vec<Finding> {
                         );
                     }
                 }
-                out.extend(annotation_notes(name, sa));
             }
         },
     }

@@ -816,3 +816,103 @@ fn cluster_sigint_while_probes_run_deletes_every_job() {
 fn cluster_sigterm_while_probes_run_deletes_every_job() {
     interrupted("-TERM", 143);
 }
+
+#[test]
+fn cluster_probe_jobs_follow_the_flags_and_pass_pod_security_restricted() {
+    let world = WorldSpec::healthy(Gen::V8_8)
+        .with_kube(|k| k.job_delay(Duration::from_millis(1500)))
+        .start();
+    let child = world
+        .command(&[
+            "--probe-image",
+            "registry.example.com/mirror/aws-cli:2.22.35",
+            "--probe-timeout",
+            "30",
+            "--image-pull-secret",
+            "regcred",
+            "--node-selector",
+            "kubernetes.io/os=linux",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let job = wait_for(Duration::from_secs(20), || {
+        world.kube.list("Job").into_iter().find(|j| {
+            j["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("irsa-check-identity-") && n.len() == 25)
+        })
+    });
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let labels = &job["metadata"]["labels"];
+    assert_eq!(labels["app.kubernetes.io/managed-by"], "irsa-check");
+    let spec = &job["spec"];
+    assert_eq!(spec["backoffLimit"], 0);
+    assert_eq!(spec["activeDeadlineSeconds"], 30);
+    assert_eq!(spec["ttlSecondsAfterFinished"], 600);
+    let pod = &spec["template"]["spec"];
+    assert_eq!(
+        spec["template"]["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "irsa-check"
+    );
+    assert_eq!(pod["serviceAccountName"], "identity-sa");
+    assert_eq!(pod["restartPolicy"], "Never");
+    assert_eq!(pod["imagePullSecrets"], json!([{"name": "regcred"}]));
+    assert_eq!(pod["nodeSelector"], json!({"kubernetes.io/os": "linux"}));
+    // Pod Security "restricted": non-root with a numeric user, seccomp, no escalation,
+    // all capabilities dropped; fsGroup so the projected token is readable.
+    let psc = &pod["securityContext"];
+    assert_eq!(psc["runAsNonRoot"], true);
+    assert!(psc["runAsUser"].as_i64().unwrap() > 0);
+    assert!(psc["fsGroup"].as_i64().is_some());
+    assert_eq!(psc["seccompProfile"]["type"], "RuntimeDefault");
+    let container = &pod["containers"][0];
+    assert_eq!(
+        container["image"],
+        "registry.example.com/mirror/aws-cli:2.22.35"
+    );
+    assert_eq!(container["command"][0], "/bin/bash");
+    let csc = &container["securityContext"];
+    assert_eq!(csc["allowPrivilegeEscalation"], false);
+    assert_eq!(csc["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(csc["runAsNonRoot"], true);
+    assert!(container["resources"]["requests"]["memory"].is_string());
+    assert!(container["resources"]["limits"]["memory"].is_string());
+    let env: Vec<(String, String)> = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_string(),
+                e["value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(env.contains(&("IRSA_CHECK_STS".into(), "1".into())));
+    assert!(env.contains(&("IRSA_CHECK_TCP".into(), format!("{AURORA_HOST}:5432"))));
+    assert!(env.contains(&("IRSA_CHECK_IMDS".into(), "1".into())));
+    // HOME on a writable emptyDir: the root filesystem is read-only.
+    let home = env.iter().find(|(k, _)| k == "HOME").unwrap().1.clone();
+    let mount = container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mountPath"] == home.as_str())
+        .expect("HOME is a mounted volume");
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .unwrap();
+    assert!(volume["emptyDir"].is_object());
+    world.assert_nothing_left();
+}

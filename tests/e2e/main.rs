@@ -9,4 +9,5 @@ mod support;
 mod aws_support_smoke;
 mod cluster_scenarios;
 mod fake_kube_smoke;
+mod rbac;
 mod world_smoke;

@@ -62,10 +62,10 @@ fn annotated_account_passes_110_and_163_with_notes() {
         lines(&found),
         vec![
             (Code::RoleArnAnnotation, Level::Ok, format!("The service account identity-sa is annotated with eks.amazonaws.com/role-arn: {ROLE}")),
-            (Code::RoleArn, Level::Ok, "The annotation names role AuroraRole-Identity in account 123456789012 (partition aws).".into()),
             (Code::RoleArnAnnotation, Level::Info, "The service account identity-sa requests the token audience custom-aud (eks.amazonaws.com/audience): the role's trust policy must admit it.".into()),
             (Code::RoleArnAnnotation, Level::Info, "The service account identity-sa sets eks.amazonaws.com/sts-regional-endpoints: false (pods use the global STS endpoint).".into()),
             (Code::RoleArnAnnotation, Level::Info, "The service account identity-sa sets eks.amazonaws.com/token-expiration: 300 s; the webhook raises it to 600 s.".into()),
+            (Code::RoleArn, Level::Ok, "The annotation names role AuroraRole-Identity in account 123456789012 (partition aws).".into()),
         ]
     );
     assert!(
