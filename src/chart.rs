@@ -228,7 +228,7 @@ impl fmt::Display for Generation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "Camunda {} (chart {}.x)",
+            "Camunda {}, chart {}.x",
             self.label(),
             self.chart_major()
         )

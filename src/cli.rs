@@ -251,6 +251,21 @@ mod tests {
         Args::command().debug_assert();
     }
 
+    /// Every flag is documented in the README.
+    #[test]
+    fn readme_documents_every_flag() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+            .expect("README.md");
+        for arg in Args::command().get_arguments() {
+            if let Some(long) = arg.get_long() {
+                assert!(readme.contains(&format!("--{long}")), "README.md lacks --{long}");
+            }
+            if let Some(short) = arg.get_short() {
+                assert!(readme.contains(&format!("-{short},")), "README.md lacks -{short}");
+            }
+        }
+    }
+
     #[test]
     fn component_lists_are_normalised() {
         let args =

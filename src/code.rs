@@ -158,6 +158,27 @@ mod tests {
         }
     }
 
+    /// The README's table of codes is the catalogue: same checks, same numbers, same order.
+    #[test]
+    fn readme_table_matches_the_catalogue() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+            .expect("README.md");
+        let rows: Vec<(u8, String)> = readme
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let number = cells.get(1)?.parse::<u8>().ok()?;
+                let id = cells.get(2)?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((number, id.to_string()))
+            })
+            .collect();
+        let expected: Vec<(u8, String)> = Code::ALL
+            .iter()
+            .map(|c| (c.number(), c.id().to_string()))
+            .collect();
+        assert_eq!(rows, expected, "README.md's table of codes differs from Code::ALL");
+    }
+
     #[test]
     fn numbers_are_shared_only_where_the_shell_tool_shared_them() {
         let mut by_number: std::collections::BTreeMap<u8, Vec<Code>> = Default::default();

@@ -4,6 +4,9 @@
 //! `[WARN]`/`[FAIL]` lines on stderr, a guidance block and a final line.
 
 use crate::finding::{Finding, Level, exit_status};
+// Messages quote values (URLs, env values) read from outside: the last line of defence
+// against a password inside one is here, where everything printed passes.
+use crate::values::redact_inline;
 use serde_json::json;
 use std::io::{self, Write};
 
@@ -58,10 +61,10 @@ pub fn text_line(finding: &Finding, coloured: bool) -> String {
     if finding.level == Level::Skip {
         line.push_str("Skipped: ");
     }
-    line.push_str(&finding.message);
+    line.push_str(&redact_inline(&finding.message));
     if let Some(hint) = &finding.hint {
         line.push_str(" Hint: ");
-        line.push_str(hint);
+        line.push_str(&redact_inline(hint));
     }
     // One line per finding, whatever a message carried in from outside.
     line.replace(['\n', '\r'], " ")
@@ -126,8 +129,8 @@ pub fn json_document(info: &RunInfo, findings: &[Finding]) -> serde_json::Value 
             "check": f.code.id(),
             "level": f.level,
             "component": f.component,
-            "message": f.message,
-            "hint": f.hint,
+            "message": redact_inline(&f.message),
+            "hint": f.hint.as_deref().map(redact_inline),
         })).collect::<Vec<_>>(),
         "summary": {
             "ok": count(Level::Ok),
@@ -259,6 +262,23 @@ mod tests {
         assert_eq!(write_text(&findings, style, &mut out, &mut err).unwrap(), 0);
         assert_eq!(String::from_utf8(out).unwrap(), "[OK] All checks passed.\n");
         assert!(err.is_empty());
+    }
+
+    #[test]
+    fn passwords_inside_quoted_values_never_reach_the_output() {
+        let f = Finding::fail(
+            Code::IdentityDatasourceEnv,
+            "SPRING_DATASOURCE_URL is 'jdbc:postgresql://admin:hunter2@db:5432/x?password=hunter3'",
+        )
+        .hint("see https://u:hunter4@example.com/");
+        let line = text_line(&f, false);
+        for secret in ["hunter2", "hunter3", "hunter4"] {
+            assert!(!line.contains(secret), "{line}");
+        }
+        let doc = json_document(&RunInfo::default(), &[f]).to_string();
+        for secret in ["hunter2", "hunter3", "hunter4"] {
+            assert!(!doc.contains(secret), "{doc}");
+        }
     }
 
     #[test]

@@ -627,8 +627,15 @@ pub fn judge_external_keycloak(
 pub fn judge_endpoint(target: &DatabaseTarget) -> (Vec<Finding>, Option<AuroraEndpoint>) {
     let c = target.component.key();
     let mut out = Vec::new();
+    // No host means the component's own check (85, 90, 94 or 95) already failed.
     let Some(host) = &target.host else {
-        out.push(Finding::fail(Code::AuroraHost, format!("The Aurora host is not set. Please ensure that {c} defines it correctly in the Helm chart values.")).component(c));
+        out.push(
+            Finding::skip(
+                Code::AuroraHost,
+                format!("Aurora cluster checks for {c}: its database host is not known (see the failure above)."),
+            )
+            .component(c),
+        );
         return (out, None);
     };
     if host.contains("://")
@@ -1182,7 +1189,7 @@ mod tests {
         assert_eq!(e.unwrap().identifier, "camunda-aurora");
         assert_eq!(
             levels(&judge_endpoint(&target(None, Some(5432))).0),
-            vec![(71, Level::Fail)]
+            vec![(71, Level::Skip)]
         );
         assert_eq!(
             levels(&judge_endpoint(&target(Some("https://h"), Some(5432))).0),

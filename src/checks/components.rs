@@ -135,6 +135,21 @@ pub fn plan(
     ] {
         let mut seen = Vec::new();
         for asked in list {
+            // An external Keycloak replaces the subchart whatever its switch says, and
+            // also on 8.10, whose chart has no subchart at all.
+            if asked == Component::IdentityKeycloak && keycloak == KeycloakMode::External {
+                if category == Category::Postgres {
+                    plan.external_keycloak = true;
+                }
+                plan.findings.push(
+                    Finding::info(
+                        Code::ComponentSelection,
+                        "Skipping the identityKeycloak service account: Keycloak is external, so the subchart's account is not used.",
+                    )
+                    .component(asked.key()),
+                );
+                continue;
+            }
             let Some(component) = asked.successor_in(generation) else {
                 if asked == Component::IdentityKeycloak {
                     plan.findings.push(
@@ -187,31 +202,13 @@ pub fn plan(
                 );
                 continue;
             }
-            // An external Keycloak means the subchart is off: that is not "disabled".
-            let external_keycloak =
-                component == Component::IdentityKeycloak && keycloak == KeycloakMode::External;
-            if !external_keycloak
-                && let Some(reason) = disabled_reason(component, generation, values)
-            {
+            if let Some(reason) = disabled_reason(component, generation, values) {
                 plan.findings.push(
                     Finding::info(
                         Code::ComponentSelection,
                         format!(
                             "Component {component} is disabled ({reason}), skipping verification."
                         ),
-                    )
-                    .component(component.key()),
-                );
-                continue;
-            }
-            if component == Component::IdentityKeycloak && keycloak != KeycloakMode::Bundled {
-                if keycloak == KeycloakMode::External && category == Category::Postgres {
-                    plan.external_keycloak = true;
-                }
-                plan.findings.push(
-                    Finding::info(
-                        Code::ComponentSelection,
-                        "Skipping the identityKeycloak service account: Keycloak is not the bundled subchart.",
                     )
                     .component(component.key()),
                 );
@@ -552,24 +549,6 @@ mod tests {
         );
         assert!(plan.external_keycloak);
         assert!(!keys(&plan.postgres).contains(&"identityKeycloak"));
-        // The usual shape: the subchart is off because Keycloak is external.
-        let values = Values::new(
-            json!({"identityKeycloak": {"enabled": false}}),
-            defaults_88(),
-        );
-        let off = super::plan(
-            Generation::V8_8,
-            &values,
-            Some("camunda"),
-            &Selection::default(),
-            KeycloakMode::External,
-        );
-        assert!(off.external_keycloak);
-        assert!(
-            !off.findings
-                .iter()
-                .any(|f| f.message.contains("identityKeycloak is disabled"))
-        );
     }
 
     #[test]

@@ -212,17 +212,20 @@ pub fn offline(args: &Args) -> Outcome {
                 ),
             ));
             let verdict = judge_values(&source, &selection(args));
-            findings.extend(values_only_findings(&verdict));
+            findings.extend(values_only_findings(&verdict, &source.values));
         }
     }
     Outcome { info, findings }
 }
 
 /// Sections 1 (rest), 3, 4, 5 and 6 as far as the values alone can tell, in catalogue order.
-pub fn values_only_findings(verdict: &ValuesVerdict) -> Vec<Finding> {
+pub fn values_only_findings(verdict: &ValuesVerdict, values: &Values) -> Vec<Finding> {
     let mut out = verdict.section_1.clone();
     out.extend(verdict.plan.findings.iter().cloned());
     out.extend(verdict.opensearch_findings.iter().cloned());
+    if verdict.plan.external_keycloak {
+        out.extend(aurora::judge_external_keycloak(values, None, "").0);
+    }
     for (_, findings, target) in &verdict.databases {
         out.extend(findings.iter().cloned());
         if let Some(target) = target {
@@ -374,7 +377,23 @@ pub async fn online(args: &Args) -> Outcome {
         findings.extend(aws_side::judge_domain(&platform, i, &subjects));
     }
 
-    // Section 5: Aurora PostgreSQL, per component.
+    // Section 5: Aurora PostgreSQL, per component; an external Keycloak stands where
+    // identityKeycloak would.
+    if verdict.plan.external_keycloak {
+        findings.extend(cluster_side::judge_external_keycloak(
+            &components,
+            &source.values,
+            &namespace,
+        ));
+        if let Some((host, port)) = &targets.external_keycloak {
+            findings.extend(cluster_side::judge_reach(
+                &probes,
+                host,
+                *port,
+                Some(Component::IdentityKeycloak),
+            ));
+        }
+    }
     for (component, values_findings, target) in &verdict.databases {
         findings.extend(values_findings.iter().cloned());
         let Some(target) = target else { continue };
@@ -389,19 +408,6 @@ pub async fn online(args: &Args) -> Outcome {
                 Some(*component),
             ));
         }
-    }
-    if let Some((host, port)) = &targets.external_keycloak {
-        findings.extend(cluster_side::judge_external_keycloak(
-            &components,
-            &source.values,
-            &namespace,
-        ));
-        findings.extend(cluster_side::judge_reach(
-            &probes,
-            host,
-            *port,
-            Some(Component::IdentityKeycloak),
-        ));
     }
 
     // Section 6: IRSA per service account.

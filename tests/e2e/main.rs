@@ -10,4 +10,5 @@ mod aws_support_smoke;
 mod cluster_scenarios;
 mod fake_kube_smoke;
 mod rbac;
+mod values_scenarios;
 mod world_smoke;

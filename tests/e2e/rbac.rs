@@ -4,12 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::support::cluster_run::{World, WorldSpec};
+use crate::cluster_scenarios::{external_keycloak_scenario, keycloak_service, nothing_left, run};
 use crate::support::fake_kube::RecordedRequest;
+use crate::support::harness::{Running, Scenario, healthy_probe_world};
 use crate::support::spec::{Gen, NAMESPACE};
-use crate::support::world;
 
 /// One permission: (API group, resource[/subresource], verb, namespaced).
 type Grant = (String, String, String, bool);
@@ -110,35 +110,23 @@ fn allowed(grants: &BTreeSet<Grant>, need: &Grant) -> bool {
     grants.contains(need)
 }
 
-fn requests_of(world: &World, args: &[&str]) -> Vec<RecordedRequest> {
+fn requests_of(world: &Running, args: &[&str]) -> Vec<RecordedRequest> {
     world.kube.clear_requests();
-    let run = world.run(args);
-    run.assert_status(0);
-    world.assert_nothing_left();
+    let run = run(world, args);
+    run.exits(0);
+    nothing_left(world);
     world.kube.requests()
 }
 
 /// Healthy 8.7 and 8.8 worlds, and one with an external Keycloak (whose Service is looked up).
-fn worlds() -> Vec<WorldSpec> {
-    let external = WorldSpec::healthy(Gen::V8_8).with_values(|v| {
-        world::set_dotted(v, "identityKeycloak.enabled", json!(false));
-        world::set_dotted(
-            v,
-            "global.identity.keycloak.url",
-            json!({"protocol": "http", "host": "keycloak-service", "port": 18080}),
-        );
-    });
-    let probe =
-        crate::support::cluster_run::healthy_probe_world(Gen::V8_8).open("keycloak-service", 18080);
-    let mut external = external.with_kube(|k| k.probe(probe));
-    external.objects.push(json!({
-        "apiVersion": "v1", "kind": "Service",
-        "metadata": {"name": "keycloak-service", "namespace": NAMESPACE},
-        "spec": {"ports": [{"port": 18080}]}
-    }));
+fn worlds() -> Vec<Scenario> {
+    let probe = healthy_probe_world(Gen::V8_8).open("keycloak-service", 18080);
+    let external = external_keycloak_scenario()
+        .objects(|objects| objects.push(keycloak_service()))
+        .kube(move |k| k.probe(probe));
     vec![
-        WorldSpec::healthy(Gen::V8_7),
-        WorldSpec::healthy(Gen::V8_8),
+        Scenario::healthy(Gen::V8_7),
+        Scenario::healthy(Gen::V8_8),
         external,
     ]
 }

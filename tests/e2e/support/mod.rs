@@ -2,8 +2,8 @@
 
 pub mod aws_proxy;
 pub mod aws_world;
-pub mod cluster_run;
 pub mod fake_kube;
+pub mod harness;
 pub mod helm;
 pub mod moto;
 pub mod spec;
