@@ -754,6 +754,7 @@ pub struct AssumedRole {
     pub session: String,
 }
 
+/// Read an assumed-role session ARN; `None` for any other ARN.
 pub fn parse_assumed_role(arn: &str) -> Option<AssumedRole> {
     let mut parts = arn.trim().splitn(6, ':');
     let (Some("arn"), Some(partition), Some("sts"), Some(""), Some(account), Some(resource)) = (

@@ -24,6 +24,7 @@ pub struct ServiceAccountFact {
 }
 
 impl ServiceAccountFact {
+    /// One annotation's value.
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.annotations.get(key).map(String::as_str)
     }

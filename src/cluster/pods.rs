@@ -74,6 +74,7 @@ pub struct PodSpecFact {
 }
 
 impl PodSpecFact {
+    /// Read a pod spec (of a pod, a workload's template or a dry run).
     pub fn from_spec(spec: &PodSpec) -> PodSpecFact {
         let security = spec.security_context.as_ref();
         let token_volume = spec.volumes.iter().flatten().find_map(|v| {
@@ -188,6 +189,7 @@ pub struct PodFact {
 }
 
 impl PodFact {
+    /// Read a pod.
     pub fn from_pod(pod: &Pod) -> PodFact {
         PodFact {
             name: pod.metadata.name.clone().unwrap_or_default(),
@@ -204,6 +206,7 @@ impl PodFact {
         }
     }
 
+    /// Phase `Running`.
     pub fn is_running(&self) -> bool {
         self.phase == "Running"
     }

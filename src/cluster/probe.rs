@@ -127,6 +127,7 @@ pub struct ProbeSettings {
 }
 
 impl ProbeSettings {
+    /// `--probe-image`, `--probe-timeout`, `--image-pull-secret`, `--node-selector`.
     pub fn from_args(args: &Args, namespace: &str) -> ProbeSettings {
         ProbeSettings {
             namespace: namespace.to_string(),
@@ -293,6 +294,7 @@ pub enum Interrupt {
 }
 
 impl Interrupt {
+    /// `SIGINT` or `SIGTERM`.
     pub fn name(self) -> &'static str {
         match self {
             Interrupt::Int => "SIGINT",
@@ -541,6 +543,7 @@ pub enum JobEnd {
     Failed { reason: String, message: String },
 }
 
+/// How the Job ended, if it did (its `Complete` or `Failed` condition).
 pub fn job_end(job: &Job) -> Option<JobEnd> {
     let conditions = job.status.as_ref()?.conditions.as_ref()?;
     conditions

@@ -29,6 +29,7 @@ impl WorkloadKind {
         }
     }
 
+    /// The kind as the API names it.
     pub fn label(self) -> &'static str {
         match self {
             WorkloadKind::Deployment => "Deployment",
@@ -56,6 +57,7 @@ pub struct Workloads {
 }
 
 impl Workloads {
+    /// The workload of that name, if found.
     pub fn named(&self, name: &str) -> Option<&WorkloadFact> {
         self.found.iter().find(|w| w.name == name)
     }

@@ -50,6 +50,7 @@ pub struct ComponentsFacts {
 }
 
 impl ComponentsFacts {
+    /// The facts of one component.
     pub fn of(&self, component: Component) -> Option<&ComponentFacts> {
         self.components.iter().find(|c| c.component == component)
     }
@@ -87,6 +88,9 @@ fn values_role_arn(values: &Values, component: Component) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// Gather the cluster's view of every planned component (at once): its workloads and
+/// their pods, its live service account, and a dry-run pod when the account names a
+/// role; and the external Keycloak's Service when there is one.
 pub async fn gather_components(
     target: &KubeTarget,
     namespace: &str,
@@ -346,6 +350,7 @@ pub fn probe_requests(
     requests
 }
 
+/// Run the probe Jobs (nothing with `-s`); see [`probe_requests`] and [`probe::run`].
 pub async fn run_probes(
     target: &KubeTarget,
     namespace: &str,
