@@ -516,3 +516,227 @@ pub fn judge_imds(probes: &Probes) -> Vec<Finding> {
         &probes.results,
     )]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::aurora::DatabaseTarget;
+    use crate::checks::components::{ServiceAccountName, ServiceAccountPlan};
+    use crate::checks::opensearch::{DomainRef, OpenSearchEndpoint};
+    use crate::run::{DatabaseEndpoint, OpenSearchTarget};
+    use std::collections::BTreeMap;
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/R";
+
+    fn subject(component: Component, category: Category, role: Option<&str>) -> IrsaSubject {
+        IrsaSubject {
+            component,
+            category,
+            service_account: format!("{}-sa", component.key().to_lowercase()),
+            role_arn: role.map(str::to_string),
+            audience: accounts::DEFAULT_AUDIENCE.into(),
+        }
+    }
+
+    fn facts(
+        component: Component,
+        account: Option<Fetched<Option<ServiceAccountFact>>>,
+    ) -> ComponentFacts {
+        ComponentFacts {
+            component,
+            expected_workloads: Vec::new(),
+            workloads: Vec::new(),
+            account_name: Some(format!("{}-sa", component.key().to_lowercase())),
+            account_source: AccountSource::Values,
+            account,
+            values_role_arn: None,
+            dry_run: None,
+        }
+    }
+
+    fn sa(name: &str, annotations: &[(&str, &str)]) -> Fetched<Option<ServiceAccountFact>> {
+        Ok(Some(ServiceAccountFact {
+            name: name.into(),
+            annotations: annotations
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+        }))
+    }
+
+    fn targets() -> Targets {
+        let db = |component| DatabaseEndpoint {
+            component,
+            target: DatabaseTarget {
+                component,
+                host: Some("db.example.com".into()),
+                port: Some(5432),
+                port_problem: None,
+                db_user: None,
+                database: None,
+            },
+            endpoint: None,
+        };
+        Targets {
+            databases: vec![db(Component::Identity), db(Component::WebModeler)],
+            opensearch: vec![OpenSearchTarget {
+                endpoint: OpenSearchEndpoint {
+                    host: "os.example.com".into(),
+                    port: 443,
+                    source: "global.opensearch.url.host".into(),
+                    components: vec![Component::Optimize],
+                },
+                domain: DomainRef::Custom {
+                    host: "os.example.com".into(),
+                },
+            }],
+            external_keycloak: Some(("keycloak".into(), 8080)),
+        }
+    }
+
+    #[test]
+    fn one_probe_per_component_with_its_targets() {
+        let components = ComponentsFacts {
+            namespace: "camunda".into(),
+            components: vec![
+                facts(Component::Identity, Some(sa("identity-sa", &[]))),
+                // Its account does not exist: reachability only, under `default`.
+                facts(Component::WebModeler, Some(Ok(None))),
+                facts(Component::Optimize, Some(sa("optimize-sa", &[]))),
+            ],
+            ..ComponentsFacts::default()
+        };
+        let subjects = vec![
+            subject(Component::Identity, Category::Postgres, Some(ROLE)),
+            subject(Component::WebModeler, Category::Postgres, None),
+            subject(Component::Optimize, Category::OpenSearch, Some(ROLE)),
+            // The same component in both lists: one Job with both targets.
+            subject(Component::Identity, Category::OpenSearch, Some(ROLE)),
+        ];
+        let requests = probe_requests(&subjects, &targets(), &components);
+        let db = ("db.example.com".to_string(), 5432);
+        let os = ("os.example.com".to_string(), 443);
+        let kc = ("keycloak".to_string(), 8080);
+        assert_eq!(
+            requests,
+            vec![
+                ProbeRequest {
+                    component: Some(Component::Identity),
+                    service_account: "identity-sa".into(),
+                    sts: true,
+                    // The external Keycloak rides along with the first Job.
+                    tcp: vec![db.clone(), kc],
+                    imds: true,
+                },
+                ProbeRequest {
+                    component: Some(Component::WebModeler),
+                    service_account: "default".into(),
+                    sts: false,
+                    tcp: vec![db],
+                    imds: true,
+                },
+                ProbeRequest {
+                    component: Some(Component::Optimize),
+                    service_account: "optimize-sa".into(),
+                    sts: true,
+                    tcp: vec![os],
+                    imds: true,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn without_components_one_reachability_probe_under_default() {
+        let requests = probe_requests(&[], &targets(), &ComponentsFacts::default());
+        assert_eq!(
+            requests,
+            vec![ProbeRequest {
+                component: None,
+                service_account: "default".into(),
+                sts: false,
+                tcp: vec![
+                    ("db.example.com".into(), 5432),
+                    ("os.example.com".into(), 443),
+                    ("keycloak".into(), 8080)
+                ],
+                imds: true,
+            }]
+        );
+        assert!(probe_requests(&[], &Targets::default(), &ComponentsFacts::default()).is_empty());
+    }
+
+    #[test]
+    fn subjects_take_the_live_account_and_fall_back_to_the_values() {
+        let planned = |component| PlannedComponent {
+            component,
+            category: Category::Postgres,
+            service_account: ServiceAccountPlan {
+                switch_path: format!("{}.serviceAccount.enabled", component.key()),
+                enabled: true,
+                name: ServiceAccountName::Resolved {
+                    name: "from-values".into(),
+                    source: "values".into(),
+                },
+            },
+        };
+        let plan = Plan {
+            postgres: vec![
+                planned(Component::Identity),
+                planned(Component::WebModeler),
+                planned(Component::IdentityKeycloak),
+            ],
+            ..Plan::default()
+        };
+        let mut denied = facts(
+            Component::WebModeler,
+            Some(Err(ApiError::new(
+                "get serviceaccount",
+                Some("Forbidden".into()),
+                "no",
+            ))),
+        );
+        denied.values_role_arn = Some(ROLE.into());
+        let components = ComponentsFacts {
+            components: vec![
+                facts(
+                    Component::Identity,
+                    Some(sa(
+                        "identity-sa",
+                        &[(accounts::ROLE_ARN, ROLE), (accounts::AUDIENCE, "aud")],
+                    )),
+                ),
+                denied,
+            ],
+            ..ComponentsFacts::default()
+        };
+        let subjects = subjects(&components, &plan);
+        assert_eq!(
+            subjects,
+            vec![
+                IrsaSubject {
+                    component: Component::Identity,
+                    category: Category::Postgres,
+                    service_account: "identity-sa".into(),
+                    role_arn: Some(ROLE.into()),
+                    audience: "aud".into(),
+                },
+                IrsaSubject {
+                    component: Component::WebModeler,
+                    category: Category::Postgres,
+                    service_account: "webmodeler-sa".into(),
+                    role_arn: Some(ROLE.into()),
+                    audience: "sts.amazonaws.com".into(),
+                },
+                // Not gathered: the values' name, no role.
+                IrsaSubject {
+                    component: Component::IdentityKeycloak,
+                    category: Category::Postgres,
+                    service_account: "from-values".into(),
+                    role_arn: None,
+                    audience: "sts.amazonaws.com".into(),
+                },
+            ]
+        );
+    }
+}
