@@ -1,8 +1,13 @@
 //! The Kubernetes side of gathering: thin calls through `kube`, turned into plain facts.
 
+pub mod accounts;
 pub mod connect;
+pub mod dryrun;
 pub mod nodes;
+pub mod pods;
+pub mod probe;
 pub mod release;
+pub mod workloads;
 
 use crate::facts::ApiError;
 

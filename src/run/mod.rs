@@ -350,14 +350,14 @@ pub async fn online(args: &Args) -> Outcome {
     };
     let (platform, components) = tokio::join!(
         aws_side::gather_platform(&sdk, &platform_query, &targets),
-        cluster_side::gather_components(&target, &namespace, &verdict, &targets, args),
+        cluster_side::gather_components(&target, &namespace, &verdict, &targets, &source, args),
     );
     let subjects = cluster_side::subjects(&components, &verdict.plan);
 
     // Stage B: the IAM roles the service accounts name, and (unless -s) the probe jobs.
     let (roles, probes) = tokio::join!(
         aws_side::gather_roles(&sdk, &platform, &subjects),
-        cluster_side::run_probes(&target, &namespace, &subjects, &targets, args),
+        cluster_side::run_probes(&target, &namespace, &subjects, &targets, &components, args),
     );
 
     // Judge, in catalogue order.

@@ -8,7 +8,9 @@ mod support;
 
 mod aws_scenarios;
 mod aws_support_smoke;
+mod cluster_scenarios;
 mod fake_kube_smoke;
 mod iam_policy;
+mod rbac;
 mod values_scenarios;
 mod world_smoke;
