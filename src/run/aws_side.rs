@@ -287,6 +287,15 @@ pub async fn gather_roles(sdk: &SdkConfig, platform: &Platform, subjects: &[Irsa
     Roles { by_arn }
 }
 
+/// The role names (the last path segment) of the node groups' roles, so that a probe
+/// that ran as the node role is recognised as the instance-profile fallback.
+pub fn node_role_names(platform: &Platform) -> Vec<String> {
+    node_roles(platform)
+        .iter()
+        .filter_map(|arn| arn.rsplit('/').next().map(str::to_string))
+        .collect()
+}
+
 /// The distinct node roles of the matched cluster's managed node groups.
 fn node_roles(platform: &Platform) -> Vec<String> {
     let mut roles = Vec::new();
@@ -1163,6 +1172,34 @@ mod tests {
         assert_eq!(levels(&f)[1], (75, Level::Fail));
         assert_eq!(f[1].component.as_deref(), Some("identity"));
         assert!(judge_database(&p, Component::WebModeler).is_empty());
+    }
+
+    #[test]
+    fn node_role_names_are_the_roles_last_path_segment() {
+        let mut p = platform(named(cluster()));
+        p.node_groups = Some(Ok(vec![
+            Ok(NodeGroup {
+                name: "a".into(),
+                node_role: Some(format!("arn:aws:iam::{ACCOUNT}:role/eks/nodes/node-a")),
+            }),
+            Ok(NodeGroup {
+                name: "b".into(),
+                node_role: Some(format!("arn:aws:iam::{ACCOUNT}:role/eks/nodes/node-a")),
+            }),
+            Ok(NodeGroup {
+                name: "c".into(),
+                node_role: None,
+            }),
+            Ok(NodeGroup {
+                name: "d".into(),
+                node_role: Some(format!("arn:aws:iam::{ACCOUNT}:role/node-d")),
+            }),
+        ]));
+        assert_eq!(
+            node_role_names(&p),
+            vec!["node-a".to_string(), "node-d".to_string()]
+        );
+        assert!(node_role_names(&platform(ClusterSearch::NoRegion)).is_empty());
     }
 
     #[test]

@@ -491,7 +491,11 @@ pub fn judge_pods(
 }
 
 /// Codes 130–134: the identity a probe pod really gets.
-pub fn judge_identity_probe(probes: &Probes, subject: &IrsaSubject) -> Vec<Finding> {
+pub fn judge_identity_probe(
+    probes: &Probes,
+    subject: &IrsaSubject,
+    node_roles: &[String],
+) -> Vec<Finding> {
     let probe = probes
         .results
         .iter()
@@ -504,7 +508,7 @@ pub fn judge_identity_probe(probes: &Probes, subject: &IrsaSubject) -> Vec<Findi
         subject.role_arn.as_deref(),
         probes.spawned,
         probe,
-        &[],
+        node_roles,
     )]
 }
 

@@ -411,6 +411,7 @@ pub async fn online(args: &Args) -> Outcome {
     }
 
     // Section 6: IRSA per service account.
+    let node_role_names = aws_side::node_role_names(&platform);
     for planned in verdict.plan.all() {
         findings.extend(components::judge_service_account(planned));
         let subject = subjects
@@ -426,7 +427,11 @@ pub async fn online(args: &Args) -> Outcome {
                 subject,
                 &source.values,
             ));
-            findings.extend(cluster_side::judge_identity_probe(&probes, subject));
+            findings.extend(cluster_side::judge_identity_probe(
+                &probes,
+                subject,
+                &node_role_names,
+            ));
         }
     }
 
