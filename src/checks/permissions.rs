@@ -1966,7 +1966,7 @@ mod tests {
         assert_eq!(
             findings[1].message,
             format!(
-                "The access policy of domain camunda-os allows role {OS_ROLE} es:ESHttpGet on arn:aws:es:eu-west-1:123456789012:domain/camunda-os/* (Statement[0] of resource policy the access policy of domain camunda-os)"
+                "The access policy of domain camunda-os allows role {OS_ROLE} es:ESHttpGet on arn:aws:es:eu-west-1:123456789012:domain/camunda-os/* (Statement[0] of the access policy of domain camunda-os)"
             )
         );
 

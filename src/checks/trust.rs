@@ -497,10 +497,10 @@ fn statements(list: &[&WebIdentityStatement]) -> String {
     list.iter().map(|s| label(s)).collect::<Vec<_>>().join(", ")
 }
 
-/// A statement reference without the trailing "of resource policy the trust policy".
+/// A statement reference without the trailing "of the trust policy".
 fn local(reference: &str) -> String {
     reference
-        .strip_suffix(&format!(" of resource policy {TRUST_POLICY_NAME}"))
+        .strip_suffix(&format!(" of {TRUST_POLICY_NAME}"))
         .unwrap_or(reference)
         .to_owned()
 }

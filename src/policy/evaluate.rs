@@ -60,11 +60,14 @@ impl fmt::Display for StatementRef {
             write!(f, " (Sid {sid:?})")?;
         }
         let what = match self.kind {
-            PolicyKind::Identity => "policy",
-            PolicyKind::Boundary => "permissions boundary",
-            PolicyKind::Resource => "resource policy",
+            PolicyKind::Identity => "policy ",
+            PolicyKind::Boundary => "permissions boundary ",
+            // Resource policies are named by what they belong to ("the trust policy",
+            // "the access policy of domain X"), which says what they are.
+            PolicyKind::Resource if self.policy.starts_with("the ") => "",
+            PolicyKind::Resource => "resource policy ",
         };
-        write!(f, " of {what} {}", self.policy)
+        write!(f, " of {what}{}", self.policy)
     }
 }
 

@@ -580,7 +580,7 @@ pub fn judge_role(
     out.push(
         Finding::ok(
             Code::RoleExists,
-            format!("Role ARN {arn} (serviceAccount={sa}) is valid."),
+            format!("IAM role {arn} exists (serviceAccount={sa})."),
         )
         .component(c),
     );

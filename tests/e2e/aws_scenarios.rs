@@ -82,8 +82,8 @@ fn aws_healthy_8_8_passes() {
         .stdout_line(&format!("[OK] IAM OIDC identity provider is enabled for EKS cluster {CLUSTER_NAME}: {}", spec::oidc_provider_arn()))
         .stdout_line(&format!("[OK] OpenSearch domain {OPENSEARCH_DOMAIN} exists ({}).", aws_world::domain_arn()))
         .stdout_line(&format!("[OK] (component=identity) Aurora cluster {AURORA_CLUSTER} found."))
-        .stdout_line(&format!("[OK] (component=optimize) The access policy of domain {OPENSEARCH_DOMAIN} allows role {} es:ESHttpGet on {} (Statement[0] of resource policy the access policy of domain {OPENSEARCH_DOMAIN})", os_arn(), domain_paths()))
-        .stdout_line(&format!("[OK] (component=identityKeycloak) Role ARN {} (serviceAccount=keycloak-sa) is valid.", keycloak_arn()))
+        .stdout_line(&format!("[OK] (component=optimize) The access policy of domain {OPENSEARCH_DOMAIN} allows role {} es:ESHttpGet on {} (Statement[0] of the access policy of domain {OPENSEARCH_DOMAIN})", os_arn(), domain_paths()))
+        .stdout_line(&format!("[OK] (component=identityKeycloak) IAM role {} exists (serviceAccount=keycloak-sa).", keycloak_arn()))
         .stdout_line(&format!("[OK] (component=orchestration) Role {} admits system:serviceaccount:camunda:zeebe-sa (Statement[0])", os_arn()))
         .stdout_line(&format!("[OK] Node role {} grants no rds-db:connect or es:ESHttp* on the components' resources", arn(spec::NODE_ROLE)))
         .stdout_line(&format!("[OK] The AWS credentials are for account {ACCOUNT}, the account of EKS cluster {CLUSTER_NAME}."));
@@ -393,7 +393,7 @@ fn aws_68_access_policy_denies_the_role() {
     ]));
     run(with_domain(move |d| d.access_policy = Some(denying)))
         .exits(68)
-        .stderr_line(&format!("[FAIL] (component=orchestration) The access policy of domain {OPENSEARCH_DOMAIN} denies role {} es:ESHttpGet on {}: Statement[1] (Sid \"NoCamunda\") of resource policy the access policy of domain {OPENSEARCH_DOMAIN}", os_arn(), domain_paths()))
+        .stderr_line(&format!("[FAIL] (component=orchestration) The access policy of domain {OPENSEARCH_DOMAIN} denies role {} es:ESHttpGet on {}: Statement[1] (Sid \"NoCamunda\") of the access policy of domain {OPENSEARCH_DOMAIN}", os_arn(), domain_paths()))
         .stderr_has("[FAIL] (component=optimize) The access policy of domain camunda-os denies role", &[]);
 }
 
