@@ -22,7 +22,9 @@ fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(10)
         .max(1);
-    println!("irsa-check whole-run benchmark, healthy Camunda 8.8 world, {runs} timed runs per mode");
+    println!(
+        "irsa-check whole-run benchmark, healthy Camunda 8.8 world, {runs} timed runs per mode"
+    );
     for (mode, args) in [
         ("-s (no probe jobs)", vec!["-n", "camunda", "-s"]),
         ("full (probe jobs)", vec!["-n", "camunda"]),

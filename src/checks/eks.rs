@@ -192,39 +192,7 @@ pub fn normalize_endpoint(url: &str) -> Option<String> {
 }
 
 /// The parts of an ARN, `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ArnParts<'a> {
-    pub partition: &'a str,
-    pub service: &'a str,
-    pub region: &'a str,
-    pub account: &'a str,
-    pub resource: &'a str,
-}
-
-/// Split an ARN; `None` for anything that is not one.
-pub fn split_arn(arn: &str) -> Option<ArnParts<'_>> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    if partition.is_empty() || service.is_empty() || resource.is_empty() {
-        return None;
-    }
-    Some(ArnParts {
-        partition,
-        service,
-        region,
-        account,
-        resource,
-    })
-}
+pub use crate::policy::arn::{ArnParts, split_arn};
 
 /// The partition a region belongs to: `cn-…` is `aws-cn`, `us-gov-…` is `aws-us-gov`.
 pub fn partition_of_region(region: &str) -> &'static str {

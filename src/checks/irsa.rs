@@ -756,15 +756,14 @@ pub struct AssumedRole {
 
 /// Read an assumed-role session ARN; `None` for any other ARN.
 pub fn parse_assumed_role(arn: &str) -> Option<AssumedRole> {
-    let mut parts = arn.trim().splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("sts"), Some(""), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let crate::policy::arn::ArnParts {
+        partition,
+        service: "sts",
+        region: "",
+        account,
+        resource,
+    } = crate::policy::arn::split_arn(arn.trim())?
+    else {
         return None;
     };
     let rest = resource.strip_prefix("assumed-role/")?;

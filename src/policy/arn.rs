@@ -1,5 +1,40 @@
 //! The ARNs the judges reason about: IAM roles and EKS OIDC providers.
 
+/// The six parts of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArnParts<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+/// Split an ARN; `None` for anything that is not one.
+pub fn split_arn(arn: &str) -> Option<ArnParts<'_>> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    if partition.is_empty() || service.is_empty() || resource.is_empty() {
+        return None;
+    }
+    Some(ArnParts {
+        partition,
+        service,
+        region,
+        account,
+        resource,
+    })
+}
+
 /// The partitions EKS runs in.
 pub const PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov"];
 
@@ -15,15 +50,14 @@ pub struct RoleArn {
 
 impl RoleArn {
     pub fn parse(arn: &str) -> Option<RoleArn> {
-        let mut parts = arn.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let ArnParts {
+            partition,
+            service: "iam",
+            region: "",
+            account,
+            resource,
+        } = split_arn(arn)?
+        else {
             return None;
         };
         let rest = resource.strip_prefix("role/")?;
@@ -113,15 +147,14 @@ pub fn provider_issuer(arn: &str) -> Option<&str> {
 }
 
 fn split_provider_arn(arn: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let ArnParts {
+        partition,
+        service: "iam",
+        region: "",
+        account,
+        resource,
+    } = split_arn(arn)?
+    else {
         return None;
     };
     let issuer = resource.strip_prefix("oidc-provider/")?;
