@@ -139,6 +139,22 @@ fn port_of(values: &Values, path: &[&str]) -> (Option<u16>, Option<String>, Opti
     }
 }
 
+/// A value the component cannot do without: OK with the value, or FAIL `code` naming the
+/// key. `from` says where it was looked for.
+fn required(values: &Values, path: &[&str], code: Code, from: &str) -> (Option<String>, Finding) {
+    let key = read::dotted(path);
+    match read::text(values, path) {
+        None => (
+            None,
+            Finding::fail(code, format!("{key} is not defined in {from}.")),
+        ),
+        Some(v) => {
+            let finding = Finding::ok(code, format!("{key} retrieved from {from}: {v}"));
+            (Some(v), finding)
+        }
+    }
+}
+
 fn keycloak(values: &Values) -> (Vec<Finding>, DatabaseTarget) {
     let mut out = Vec::new();
     let pg = ["identityKeycloak", "postgresql", "enabled"];
@@ -187,32 +203,24 @@ fn keycloak(values: &Values) -> (Vec<Finding>, DatabaseTarget) {
         ),
     }
 
-    let host = read::text(values, &["identityKeycloak", "externalDatabase", "host"]);
-    match &host {
-        None => out.push(Finding::fail(
-            Code::KeycloakDbHost,
-            "identityKeycloak.externalDatabase.host is not defined in your helm values.",
-        )),
-        Some(h) => out.push(Finding::ok(
-            Code::KeycloakDbHost,
-            format!("identityKeycloak.externalDatabase.host retrieved from your helm values: {h}"),
-        )),
-    }
+    let (host, finding) = required(
+        values,
+        &["identityKeycloak", "externalDatabase", "host"],
+        Code::KeycloakDbHost,
+        "your helm values",
+    );
+    out.push(finding);
     let (port, port_problem, port_note) =
         port_of(values, &["identityKeycloak", "externalDatabase", "port"]);
     out.extend(port_note);
 
-    let user = read::text(values, &["identityKeycloak", "externalDatabase", "user"]);
-    match &user {
-        None => out.push(Finding::fail(
-            Code::KeycloakDbSettings,
-            "identityKeycloak.externalDatabase.user is not defined in your helm values or defaults.",
-        )),
-        Some(u) => out.push(Finding::ok(
-            Code::KeycloakDbSettings,
-            format!("identityKeycloak.externalDatabase.user retrieved from your helm values: {u}"),
-        )),
-    }
+    let (user, finding) = required(
+        values,
+        &["identityKeycloak", "externalDatabase", "user"],
+        Code::KeycloakDbSettings,
+        "your helm values or defaults",
+    );
+    out.push(finding);
     let env_path = ["identityKeycloak", "extraEnvVars"];
     out.push(env_check(
         values,
@@ -271,33 +279,23 @@ fn identity(values: &Values) -> (Vec<Finding>, DatabaseTarget) {
             .hint("Identity only uses Aurora (and IRSA) with an external database."),
         ),
     }
-    let host = read::text(values, &["identity", "externalDatabase", "host"]);
-    match &host {
-        None => out.push(Finding::fail(
-            Code::IdentityDbHost,
-            "identity.externalDatabase.host is not defined in your helm values or defaults.",
-        )),
-        Some(h) => out.push(Finding::ok(
-            Code::IdentityDbHost,
-            format!(
-                "identity.externalDatabase.host retrieved from your helm values or defaults: {h}"
-            ),
-        )),
-    }
+    let (host, finding) = required(
+        values,
+        &["identity", "externalDatabase", "host"],
+        Code::IdentityDbHost,
+        "your helm values or defaults",
+    );
+    out.push(finding);
     let (port, port_problem, port_note) =
         port_of(values, &["identity", "externalDatabase", "port"]);
     out.extend(port_note);
-    let user = read::text(values, &["identity", "externalDatabase", "username"]);
-    match &user {
-        None => out.push(Finding::fail(
-            Code::IdentityDbUsername,
-            "identity.externalDatabase.username is not defined in your helm values or defaults.",
-        )),
-        Some(u) => out.push(Finding::ok(
-            Code::IdentityDbUsername,
-            format!("identity.externalDatabase.username retrieved from your helm values or defaults: {u}"),
-        )),
-    }
+    let (user, finding) = required(
+        values,
+        &["identity", "externalDatabase", "username"],
+        Code::IdentityDbUsername,
+        "your helm values or defaults",
+    );
+    out.push(finding);
     let env_path = ["identity", "env"];
     let url_finding = match read::env(values, &env_path, "SPRING_DATASOURCE_URL") {
         EnvVar::Missing => Finding::fail(
