@@ -311,6 +311,14 @@ fn node_roles(platform: &Platform) -> Vec<String> {
     roles
 }
 
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// Section 2: codes 30–36.
 pub fn judge_eks(platform: &Platform) -> Vec<Finding> {
     eks::judge_eks(&platform.eks)
@@ -326,17 +334,55 @@ pub fn judge_domain(
     let Some((target, lookup)) = platform.domains.get(index) else {
         return Vec::new();
     };
-    let mut out = vec![opensearch::judge_domain_parse(
-        &target.endpoint,
-        &target.domain,
-    )];
-    out.extend(opensearch::judge_domain(lookup));
     let users: Vec<&IrsaSubject> = subjects
         .iter()
         .filter(|s| {
             s.category == Category::OpenSearch && target.endpoint.components.contains(&s.component)
         })
         .collect();
+    // A custom endpoint that no domain answers to: the domain cannot be identified (62),
+    // so nothing about "it" can be judged.
+    if let (DomainRef::Custom { host }, DomainLookup::NotFound(message)) = (&target.domain, lookup)
+    {
+        let mut out = vec![
+            Finding::fail(
+                Code::OpenSearchDomainParse,
+                format!("Unable to tell which OpenSearch domain {host} is: it is not a vpc-/search- endpoint of Amazon OpenSearch Service, and {}", lowercase_first(message)),
+            )
+            .hint("Use the domain's own endpoint (vpc-NAME-HASH.REGION.es.amazonaws.com), or set the domain's custom endpoint to this host."),
+        ];
+        let reason = format!("the OpenSearch domain of {host} is not known (see 62)");
+        for code in [
+            Code::OpenSearchDomainExists,
+            Code::OpenSearchFgac,
+            Code::OpenSearchHttps,
+            Code::OpenSearchDomainState,
+            Code::OpenSearchAccessPolicy,
+        ] {
+            out.push(Finding::skip(
+                code,
+                format!("{}: {reason}.", code.description()),
+            ));
+        }
+        for subject in &users {
+            out.push(
+                Finding::skip(
+                    Code::OpenSearchAccessPrincipal,
+                    format!(
+                        "{}: {reason}.",
+                        Code::OpenSearchAccessPrincipal.description()
+                    ),
+                )
+                .component(subject.component.key()),
+            );
+        }
+        return out;
+    }
+    let mut out = vec![opensearch::judge_domain_parse(
+        &target.endpoint,
+        &target.domain,
+    )];
+    out.extend(opensearch::judge_domain(lookup));
     let skip_68 = |out: &mut Vec<Finding>, reason: &str| {
         for subject in &users {
             out.push(
@@ -633,7 +679,7 @@ pub fn judge_role(
                     None => out.extend(skip_permissions(
                         subject,
                         &format!(
-                            "the OpenSearch domain of {} is not known (see 63)",
+                            "the OpenSearch domain of {} is not known (see 62 and 63)",
                             target.endpoint.host
                         ),
                     )),

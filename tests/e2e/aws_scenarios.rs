@@ -292,14 +292,14 @@ fn aws_36_provider_without_the_sts_audience() {
 // ---------------------------------------------------------------- 4: OpenSearch
 
 #[test]
-fn aws_62_63_custom_endpoint_of_no_domain() {
+fn aws_62_custom_endpoint_of_no_domain() {
     let host = "opensearch.camunda.example.com";
     run(Scenario::healthy(Gen::V8_8).set("global.opensearch.url.host", json!(host)))
-        .exits(63)
-        .stdout_line(&format!("[INFO] {host} is not an *.es.amazonaws.com endpoint: looking for the domain whose endpoint it is."))
-        .stderr_line(&format!("[FAIL] No OpenSearch domain in region {REGION} has the endpoint {host} (neither as its endpoint nor as its custom endpoint)."))
-        .stdout_line("[INFO] (component=optimize) Skipped: the domain access policy allows each component's role: the OpenSearch domain could not be read.")
-        .stdout_line(&format!("[INFO] (component=orchestration) Skipped: the OpenSearch permission covers this domain: the OpenSearch domain of {host} is not known (see 63)."));
+        .exits(62)
+        .stderr_line(&format!("[FAIL] Unable to tell which OpenSearch domain {host} is: it is not a vpc-/search- endpoint of Amazon OpenSearch Service, and no OpenSearch domain in region {REGION} has the endpoint {host} (neither as its endpoint nor as its custom endpoint). Hint: Use the domain's own endpoint (vpc-NAME-HASH.REGION.es.amazonaws.com), or set the domain's custom endpoint to this host."))
+        .stdout_line(&format!("[INFO] Skipped: the OpenSearch domain exists: the OpenSearch domain of {host} is not known (see 62)."))
+        .stdout_line(&format!("[INFO] (component=optimize) Skipped: the domain access policy allows each component's role: the OpenSearch domain of {host} is not known (see 62)."))
+        .stdout_line(&format!("[INFO] (component=orchestration) Skipped: the OpenSearch permission covers this domain: the OpenSearch domain of {host} is not known (see 62 and 63)."));
 }
 
 #[test]
