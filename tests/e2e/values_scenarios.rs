@@ -359,13 +359,79 @@ fn web_modeler_username_on_8_8_is_a_warning_too() {
 
 #[test]
 fn codes_101_and_162_service_account() {
+    // With the switch off the chart creates no account, so the named one does not
+    // exist: 110 follows, and as the later check it sets the exit status.
     let out =
         run(Scenario::healthy(Gen::V8_8).set("optimize.serviceAccount.enabled", json!(false)));
-    out.stderr_line("[FAIL] (component=optimize) Cannot expect IRSA to work if the service account for optimize is not enabled (optimize.serviceAccount.enabled: false). Hint: Set optimize.serviceAccount.enabled to true, or exclude optimize with -e.");
-    assert!(out.status.is_some_and(|s| s != 0));
-    let out =
-        run(Scenario::healthy(Gen::V8_8).set("optimize.serviceAccount.name", json!("Optimize_SA")));
-    out.stderr_line("[FAIL] (component=optimize) Service account name of optimize cannot be resolved: Optimize_SA is not a valid Kubernetes name (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit).");
+    out.stderr_line("[FAIL] (component=optimize) Cannot expect IRSA to work if the service account for optimize is not enabled (optimize.serviceAccount.enabled: false). Hint: Set optimize.serviceAccount.enabled to true, or exclude optimize with -e.")
+        .stderr_line("[FAIL] (component=optimize) The service account optimize-sa does not exist in namespace camunda. Hint: The chart creates it when optimize.serviceAccount.enabled is true; otherwise create it and annotate it with eks.amazonaws.com/role-arn.")
+        .exits(110);
+    // A name the API server would refuse can only come from values files (a Helm
+    // release with it would not have installed): checked offline.
+    let dir = tempfile::tempdir().unwrap();
+    let mut values = world::user_values(Gen::V8_8);
+    world::set_dotted(
+        &mut values,
+        "optimize.serviceAccount.name",
+        json!("Optimize_SA"),
+    );
+    let file = world::write_values_file(dir.path(), &values);
+    offline(&["--offline", "--values", file.to_str().unwrap(), "--chart-version", "8.8"])
+        .stderr_line("[FAIL] (component=optimize) Service account name of optimize cannot be resolved: Optimize_SA is not a valid Kubernetes name (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit).")
+        .exits(162);
+}
+
+#[test]
+fn code_6_old_chart_warns_and_passes() {
+    let out = run(Scenario::healthy(Gen::V8_7).objects(|objects| {
+        for o in objects.iter_mut() {
+            if o["type"] == "helm.sh/release.v1" {
+                let revision: u32 = o["metadata"]["labels"]["version"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let status = o["metadata"]["labels"]["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                let mut spec = world::release_spec(
+                    Gen::V8_7,
+                    revision,
+                    &status,
+                    &world::user_values(Gen::V8_7),
+                );
+                spec.chart_version = "10.11.3".into();
+                spec.app_version = "8.5.x".into();
+                *o = helm::release_secret(&spec);
+            }
+        }
+    }));
+    out.passes().stderr_line(
+        "[WARN] Chart version 10.11.3 (Camunda 8.5, chart 10.x) is older than 11.x; these checks are only known to hold from chart 11 (Camunda 8.6) on.",
+    );
+}
+
+#[test]
+fn code_30_unusable_kubeconfig() {
+    let running = Scenario::healthy(Gen::V8_8).without_aws().start();
+    let out = Run::from(
+        running
+            .command()
+            .env("KUBECONFIG", "/nonexistent/kubeconfig")
+            .args(["-n", NAMESPACE, "-s"])
+            .output()
+            .unwrap(),
+    );
+    out.exits(30).stderr_has(
+        "[FAIL] Unable to retrieve the Kubernetes control plane URL: cannot read a kubeconfig",
+        &[],
+    );
+    let out = running.run(&["-n", NAMESPACE, "-s", "--context", "no-such-context"]);
+    out.exits(30).stderr_has(
+        "[FAIL] Unable to retrieve the Kubernetes control plane URL: context 'no-such-context' is not in the kubeconfig",
+        &[],
+    );
 }
 
 #[test]
