@@ -7,8 +7,8 @@ use crate::checks::read;
 use crate::facts::{ApiError, Fetched};
 use crate::values::Values;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kube::Api;
 use kube::api::ListParams;
 
@@ -120,38 +120,47 @@ pub async fn gather(client: &kube::Client, namespace: &str) -> Workloads {
     match d {
         Ok(list) => out.found.extend(list.items.iter().filter_map(|d| {
             let spec = d.spec.as_ref()?;
-            Some(WorkloadFact {
-                kind: WorkloadKind::Deployment,
-                name: d.metadata.name.clone()?,
-                selector: selector_string(&spec.selector),
-                template: spec
-                    .template
-                    .spec
-                    .as_ref()
-                    .map(PodSpecFact::from_spec)
-                    .unwrap_or_default(),
-            })
+            workload(
+                WorkloadKind::Deployment,
+                &d.metadata,
+                &spec.selector,
+                &spec.template,
+            )
         })),
         Err(e) => out.errors.push(super::api_error("list deployments", e)),
     }
     match s {
         Ok(list) => out.found.extend(list.items.iter().filter_map(|s| {
             let spec = s.spec.as_ref()?;
-            Some(WorkloadFact {
-                kind: WorkloadKind::StatefulSet,
-                name: s.metadata.name.clone()?,
-                selector: selector_string(&spec.selector),
-                template: spec
-                    .template
-                    .spec
-                    .as_ref()
-                    .map(PodSpecFact::from_spec)
-                    .unwrap_or_default(),
-            })
+            workload(
+                WorkloadKind::StatefulSet,
+                &s.metadata,
+                &spec.selector,
+                &spec.template,
+            )
         })),
         Err(e) => out.errors.push(super::api_error("list statefulsets", e)),
     }
     out
+}
+
+/// The fact of one Deployment or StatefulSet (both have a selector and a pod template).
+fn workload(
+    kind: WorkloadKind,
+    metadata: &ObjectMeta,
+    selector: &LabelSelector,
+    template: &PodTemplateSpec,
+) -> Option<WorkloadFact> {
+    Some(WorkloadFact {
+        kind,
+        name: metadata.name.clone()?,
+        selector: selector_string(selector),
+        template: template
+            .spec
+            .as_ref()
+            .map(PodSpecFact::from_spec)
+            .unwrap_or_default(),
+    })
 }
 
 /// Whether a Service of that name exists in the namespace.
