@@ -646,3 +646,33 @@ fn a_password_inside_a_checked_url_is_never_printed() {
     );
     json.never_prints("dummy-Url-Pw-5678");
 }
+
+#[test]
+fn code_1_nodes_not_on_aws_is_fatal() {
+    let out = run(Scenario::healthy(Gen::V8_8).objects(|objects| {
+        for o in objects.iter_mut().filter(|o| o["kind"] == "Node") {
+            o["spec"]["providerID"] = json!("kind://docker/kind/kind-worker");
+        }
+    }));
+    out.exits(1).stderr_has(
+        "[FAIL] This check is designed for AWS (EKS) clusters only. No AWS nodes detected:",
+        &["kind://docker/kind/kind-worker"],
+    );
+    // Fatal: nothing after it is judged.
+    assert!(
+        !out.stdout.contains("Chart camunda-platform"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn nodes_forbidden_is_a_warning_and_the_run_goes_on() {
+    use crate::support::fake_kube::{Fault, Verb};
+    run(Scenario::healthy(Gen::V8_8).kube(|c| c.fault(Fault::forbidden(Verb::List, "nodes"))))
+        .passes()
+        .stderr_has(
+            "[WARN] Cannot tell whether the nodes run on AWS: list nodes failed: Forbidden:",
+            &["list on nodes", "the run goes on"],
+        );
+}
