@@ -73,6 +73,11 @@ impl Finding {
         Self::new(code, Level::Skip, reason)
     }
 
+    /// A check that did not run, worded `<what the check verifies>: <reason>.`
+    pub fn skipped(code: Code, reason: impl std::fmt::Display) -> Self {
+        Self::skip(code, format!("{}: {reason}.", code.description()))
+    }
+
     /// Attach the component the finding is about.
     pub fn component(mut self, component: impl Into<String>) -> Self {
         self.component = Some(component.into());

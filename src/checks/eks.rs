@@ -288,10 +288,7 @@ pub fn judge_eks(facts: &EksFacts) -> Vec<Finding> {
             Code::IamOidcProvider,
             Code::OidcProviderAudience,
         ] {
-            out.push(Finding::skip(
-                code,
-                format!("{}: {skip_reason}.", code.description()),
-            ));
+            out.push(Finding::skipped(code, &skip_reason));
         }
         return out;
     };

@@ -563,7 +563,7 @@ fn skip_domain_checks(reason: &str) -> Vec<Finding> {
         Code::OpenSearchAccessPolicy,
     ]
     .into_iter()
-    .map(|code| Finding::skip(code, format!("{}: {reason}.", code.description())))
+    .map(|code| Finding::skipped(code, reason))
     .collect()
 }
 

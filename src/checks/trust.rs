@@ -20,7 +20,7 @@ use crate::policy::{
 };
 
 /// The trust codes in report order.
-const ORDER: [Code; 6] = [
+pub const ORDER: [Code; 6] = [
     Code::TrustAction,
     Code::TrustPrincipal,
     Code::TrustSubject,

@@ -340,6 +340,14 @@ pub fn judge_domain(
             s.category == Category::OpenSearch && target.endpoint.components.contains(&s.component)
         })
         .collect();
+    let skip_68 = |out: &mut Vec<Finding>, reason: &str| {
+        for subject in &users {
+            out.push(
+                Finding::skipped(Code::OpenSearchAccessPrincipal, reason)
+                    .component(subject.component.key()),
+            );
+        }
+    };
     // A custom endpoint that no domain answers to: the domain cannot be identified (62),
     // so nothing about "it" can be judged.
     if let (DomainRef::Custom { host }, DomainLookup::NotFound(message)) = (&target.domain, lookup)
@@ -359,23 +367,9 @@ pub fn judge_domain(
             Code::OpenSearchDomainState,
             Code::OpenSearchAccessPolicy,
         ] {
-            out.push(Finding::skip(
-                code,
-                format!("{}: {reason}.", code.description()),
-            ));
+            out.push(Finding::skipped(code, &reason));
         }
-        for subject in &users {
-            out.push(
-                Finding::skip(
-                    Code::OpenSearchAccessPrincipal,
-                    format!(
-                        "{}: {reason}.",
-                        Code::OpenSearchAccessPrincipal.description()
-                    ),
-                )
-                .component(subject.component.key()),
-            );
-        }
+        skip_68(&mut out, &reason);
         return out;
     }
     let mut out = vec![opensearch::judge_domain_parse(
@@ -383,20 +377,6 @@ pub fn judge_domain(
         &target.domain,
     )];
     out.extend(opensearch::judge_domain(lookup));
-    let skip_68 = |out: &mut Vec<Finding>, reason: &str| {
-        for subject in &users {
-            out.push(
-                Finding::skip(
-                    Code::OpenSearchAccessPrincipal,
-                    format!(
-                        "{}: {reason}.",
-                        Code::OpenSearchAccessPrincipal.description()
-                    ),
-                )
-                .component(subject.component.key()),
-            );
-        }
-    };
     let DomainLookup::Found(facts) = lookup else {
         skip_68(&mut out, "the OpenSearch domain could not be read");
         return out;
@@ -457,12 +437,9 @@ pub fn judge_domain(
     ));
     for subject in users.iter().filter(|s| s.role_arn.is_none()) {
         out.push(
-            Finding::skip(
+            Finding::skipped(
                 Code::OpenSearchAccessPrincipal,
-                format!(
-                    "{}: the service account has no role ARN.",
-                    Code::OpenSearchAccessPrincipal.description()
-                ),
+                "the service account has no role ARN",
             )
             .component(subject.component.key()),
         );
@@ -734,11 +711,7 @@ fn judge_trust(
                 finding.code,
                 Code::TrustSubject | Code::TrustAudience | Code::TrustCluster
             ) {
-                *finding = Finding::skip(
-                    finding.code,
-                    format!("{}: {reason}.", finding.code.description()),
-                )
-                .component(c);
+                *finding = Finding::skipped(finding.code, &reason).component(c);
             }
         }
     }
@@ -792,20 +765,10 @@ fn aurora_target(
 
 /// The trust and permission checks, skipped for `reason`.
 fn skip_rest(subject: &IrsaSubject, reason: &str) -> Vec<Finding> {
-    let mut out: Vec<Finding> = [
-        Code::TrustAction,
-        Code::TrustPrincipal,
-        Code::TrustSubject,
-        Code::TrustAudience,
-        Code::TrustOperators,
-        Code::TrustCluster,
-    ]
-    .into_iter()
-    .map(|code| {
-        Finding::skip(code, format!("{}: {reason}.", code.description()))
-            .component(subject.component.key())
-    })
-    .collect();
+    let mut out: Vec<Finding> = crate::checks::trust::ORDER
+        .into_iter()
+        .map(|code| Finding::skipped(code, reason).component(subject.component.key()))
+        .collect();
     out.extend(skip_permissions(subject, reason));
     out
 }
@@ -829,10 +792,7 @@ fn skip_permissions(subject: &IrsaSubject, reason: &str) -> Vec<Finding> {
     };
     codes
         .into_iter()
-        .map(|code| {
-            Finding::skip(code, format!("{}: {reason}.", code.description()))
-                .component(subject.component.key())
-        })
+        .map(|code| Finding::skipped(code, reason).component(subject.component.key()))
         .collect()
 }
 
@@ -849,10 +809,7 @@ pub fn judge_node_fallback(platform: &Platform, roles: &Roles, targets: &Targets
 fn judge_node_roles(platform: &Platform, roles: &Roles, targets: &Targets) -> Vec<Finding> {
     let Some(cluster) = platform.eks.cluster() else {
         let reason = platform.eks.no_cluster_reason().unwrap_or_default();
-        return vec![Finding::skip(
-            Code::NodeRoleReach,
-            format!("{}: {reason}.", Code::NodeRoleReach.description()),
-        )];
+        return vec![Finding::skipped(Code::NodeRoleReach, &reason)];
     };
     let name = &cluster.name;
     let groups = match &platform.node_groups {
